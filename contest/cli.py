@@ -1,0 +1,170 @@
+"""The ``contest`` command: the one place that wires web, ingest and the services together."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from contest.config import read_contest_config
+from contest.db import Database
+from contest.domain import ImportReport
+from contest.errors import ContestError
+from contest.services import ContestService, LeaderboardService
+from contest.settings import Settings, load_settings
+
+app = typer.Typer(
+    help="Energiesparwettbewerb: set up a contest, import meter data, score, and serve the leaderboard.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _open(settings: Settings) -> Database:
+    return Database(settings.db.url)
+
+
+def _fail(exc: ContestError) -> typer.Exit:
+    typer.secho(f"Error: {exc.message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=2)
+
+
+def _print_report(report: ImportReport) -> None:
+    typer.echo(
+        f"{report.filename or report.meter_external_id}: read {report.rows_read}, stored {report.rows_stored}, "
+        f"duplicates {report.rows_duplicate}, rejected {report.rows_rejected}"
+    )
+    for reason in report.first_reasons():
+        typer.echo(f"  rejected {reason}")
+
+
+@app.command()
+def setup(file: Annotated[Path, typer.Argument(help="Contest description (TOML)")]) -> None:
+    """Create or update a contest with its periods, settings, teams, households and meters."""
+    settings = load_settings()
+    try:
+        cfg = read_contest_config(file)
+        info = ContestService(_open(settings)).setup(cfg)
+    except ContestError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"Contest {info.slug!r} ready: {len(cfg.teams)} teams, {len(cfg.households)} households.")
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="CSV export or manual readings")],
+    meter: Annotated[str, typer.Option("--meter", help="Meter id as set up for the contest")],
+) -> None:
+    """Import a household's CSV file for one meter; bad rows are reported with their line numbers."""
+    from ingest.importer import CsvImporter
+
+    settings = load_settings()
+    try:
+        report = CsvImporter(_open(settings)).import_file(file, meter)
+    except ContestError as exc:
+        raise _fail(exc) from exc
+    _print_report(report)
+
+
+@app.command()
+def score(
+    slug: Annotated[str, typer.Argument(help="Contest slug")],
+    as_of: Annotated[str | None, typer.Option(help="ISO time the result is as of (default: now)")] = None,
+) -> None:
+    """Compute and print the leaderboard of a contest."""
+    settings = load_settings()
+    when = None
+    if as_of:
+        when = dt.datetime.fromisoformat(as_of)
+        if when.tzinfo is None:
+            raise typer.BadParameter("--as-of needs a time zone, e.g. 2026-11-01T00:00:00+01:00")
+    try:
+        view = LeaderboardService(_open(settings)).leaderboard(slug, when, public_only=False)
+    except ContestError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"{view.contest.name} — as of {view.as_of:%Y-%m-%d %H:%M} UTC, "
+               f"day {view.competition_days_elapsed} of the competition")
+    typer.echo("\nTeams")
+    for t in view.teams:
+        pct = f"{t.savings_fraction * 100:6.1f} %" if t.savings_fraction is not None else "       –"
+        typer.echo(f"  {t.rank or '-':>3}  {t.name:<22} {pct}  {t.ranked_members}/{t.members} ranked")
+    typer.echo("\nHouseholds")
+    for h in view.households:
+        pct = f"{h.savings_fraction * 100:6.1f} %" if h.savings_fraction is not None else "       –"
+        typer.echo(f"  {h.rank or '-':>3}  {h.pseudonym:<26} {pct}  coverage {h.coverage_fraction * 100:3.0f} %"
+                   + ("" if h.status == "ranked" else f"  ({h.status})"))
+
+
+def _serve(db: Database, settings: Settings, host: str | None, port: int | None) -> None:
+    import uvicorn
+
+    from web.app import create_app
+
+    host = host or settings.web.host
+    port = port or settings.web.port
+    typer.secho(f"Leaderboard: http://{host}:{port}/", fg=typer.colors.GREEN, bold=True)
+    uvicorn.run(create_app(db, settings.web), host=host, port=port, log_level="info")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface (default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000)")] = None,
+) -> None:
+    """Serve the public leaderboard, the JSON API and the OpenAPI schema."""
+    settings = load_settings()
+    _serve(_open(settings), settings, host, port)
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Option("--dir", help="Where the demo CSV files and TOML go")] = Path(
+        "var/demo"
+    ),
+    households: Annotated[int, typer.Option(help="Number of households")] = 200,
+    teams: Annotated[int, typer.Option(help="Number of teams")] = 10,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the leaderboard after")] = True,
+    host: Annotated[str | None, typer.Option(help="Interface (default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000)")] = None,
+) -> None:
+    """Build a demo contest (synthetic households, CSV files in both dialects), import, score, serve."""
+    from contest.demo import generate_demo
+    from ingest.importer import CsvImporter
+
+    settings = load_settings()
+    db = _open(settings)
+    typer.echo(f"Writing demo data to {directory} ...")
+    written = generate_demo(directory, households=households, teams=teams)
+    try:
+        ContestService(db).setup(read_contest_config(written.toml_path))
+        importer = CsvImporter(db)
+        stored = rejected = 0
+        with typer.progressbar(written.households, label="Importing CSV files") as progress:
+            for h in progress:
+                report = importer.import_file(h.csv_path, h.meter_id)
+                stored += report.rows_stored
+                rejected += report.rows_rejected
+        typer.echo(f"Imported {len(written.households)} files: {stored} readings stored, {rejected} rows rejected.")
+        view = LeaderboardService(db).leaderboard(written.slug)
+    except ContestError as exc:
+        raise _fail(exc) from exc
+    ranked = sum(1 for h in view.households if h.rank is not None)
+    typer.echo(f"Scored: {len(view.teams)} teams, {ranked} public households ranked.")
+    if serve_after:
+        _serve(db, settings, host, port)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,190 @@
+"""A contest described in one TOML file, the way city staff start a real contest (``contest setup``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from contest.domain import CARRIERS, METER_KINDS
+from contest.errors import ConfigError, IngestError
+from contest.units import GasFactors
+
+
+@dataclass(frozen=True, slots=True)
+class MeterConfig:
+    external_id: str
+    carrier: str = "electricity"
+    kind: str = "register"
+    gas: GasFactors | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdConfig:
+    pseudonym: str
+    persons: int = 1
+    team: str | None = None
+    living_area_m2: float | None = None
+    public_listing: bool = False
+    meters: tuple[MeterConfig, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ContestConfig:
+    slug: str
+    name: str
+    baseline_start: dt.date
+    baseline_end: dt.date
+    competition_start: dt.date
+    competition_end: dt.date
+    timezone: str = "Europe/Berlin"
+    carrier: str = "electricity"
+    baseline_method: str = "prior_period_mean"
+    min_coverage_fraction: float = 0.8
+    min_team_members: int = 3
+    min_day_coverage_fraction: float = 0.9
+    gas: GasFactors = field(default_factory=GasFactors)
+    teams: tuple[str, ...] = ()
+    households: tuple[HouseholdConfig, ...] = ()
+
+
+def _date(section: dict[str, Any], key: str, where: str) -> dt.date:
+    value = section.get(key)
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ConfigError(f"{where}.{key} must be a date like 2026-10-01, got {value!r}")
+
+
+def _gas(section: dict[str, Any] | None, where: str) -> GasFactors | None:
+    if not section:
+        return None
+    try:
+        return GasFactors(
+            brennwert_kwh_per_m3=float(section.get("brennwert_kwh_per_m3", 10.0)),
+            zustandszahl=float(section.get("zustandszahl", 0.9529)),
+        )
+    except (IngestError, TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
+
+
+def parse_contest_config(text: str, source: str = "<toml>") -> ContestConfig:
+    """Parse and check a contest TOML; every problem is a :class:`ConfigError` naming the field."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+    c = doc.get("contest")
+    if not isinstance(c, dict):
+        raise ConfigError(f"{source}: missing [contest] section")
+    for key in ("slug", "name"):
+        if not isinstance(c.get(key), str) or not c[key].strip():
+            raise ConfigError(f"{source}: contest.{key} is required")
+    baseline = c.get("baseline") or {}
+    competition = c.get("competition") or {}
+    tz = str(c.get("timezone", "Europe/Berlin"))
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{source}: contest.timezone {tz!r} is not a known time zone") from exc
+    carrier = str(c.get("carrier", "electricity"))
+    if carrier not in CARRIERS:
+        raise ConfigError(f"{source}: contest.carrier must be one of {CARRIERS}, got {carrier!r}")
+    scoring = doc.get("scoring") or {}
+    cfg_gas = _gas(doc.get("gas"), f"{source}: [gas]") or GasFactors()
+    teams = tuple(str(t["name"]) for t in doc.get("teams", []))
+    if len(set(teams)) != len(teams):
+        raise ConfigError(f"{source}: team names must be unique")
+    households: list[HouseholdConfig] = []
+    seen_meters: set[str] = set()
+    for i, h in enumerate(doc.get("households", []), start=1):
+        where = f"{source}: households[{i}]"
+        if not isinstance(h.get("pseudonym"), str) or not h["pseudonym"].strip():
+            raise ConfigError(f"{where}.pseudonym is required")
+        team = h.get("team")
+        if team is not None and team not in teams:
+            raise ConfigError(f"{where}: team {team!r} is not listed under [[teams]]")
+        persons = h.get("persons", 1)
+        if not isinstance(persons, int) or persons < 1:
+            raise ConfigError(f"{where}.persons must be a whole number >= 1, got {persons!r}")
+        meters = []
+        for m in h.get("meters", []):
+            mid = str(m.get("id", "")).strip()
+            if not mid:
+                raise ConfigError(f"{where}: every meter needs an id")
+            if mid in seen_meters:
+                raise ConfigError(f"{where}: meter id {mid!r} appears twice")
+            seen_meters.add(mid)
+            kind = str(m.get("kind", "register"))
+            if kind not in METER_KINDS:
+                raise ConfigError(f"{where}: meter {mid!r} kind must be one of {METER_KINDS}")
+            mcarrier = str(m.get("carrier", carrier))
+            if mcarrier not in CARRIERS:
+                raise ConfigError(f"{where}: meter {mid!r} carrier must be one of {CARRIERS}")
+            meters.append(MeterConfig(mid, mcarrier, kind, _gas(m.get("gas"), f"{where} meter {mid}")))
+        area = h.get("living_area_m2")
+        households.append(
+            HouseholdConfig(
+                pseudonym=h["pseudonym"].strip(),
+                persons=persons,
+                team=team,
+                living_area_m2=float(area) if area is not None else None,
+                public_listing=bool(h.get("public", False)),
+                meters=tuple(meters),
+            )
+        )
+    pseudonyms = [h.pseudonym for h in households]
+    if len(set(pseudonyms)) != len(pseudonyms):
+        raise ConfigError(f"{source}: household pseudonyms must be unique")
+    cfg = ContestConfig(
+        slug=c["slug"].strip(),
+        name=c["name"].strip(),
+        timezone=tz,
+        carrier=carrier,
+        baseline_start=_date(baseline, "start", "contest.baseline"),
+        baseline_end=_date(baseline, "end", "contest.baseline"),
+        competition_start=_date(competition, "start", "contest.competition"),
+        competition_end=_date(competition, "end", "contest.competition"),
+        baseline_method=str(scoring.get("baseline_method", "prior_period_mean")),
+        min_coverage_fraction=float(scoring.get("min_coverage_fraction", 0.8)),
+        min_team_members=int(scoring.get("min_team_members", 3)),
+        min_day_coverage_fraction=float(scoring.get("min_day_coverage_fraction", 0.9)),
+        gas=cfg_gas,
+        teams=teams,
+        households=tuple(households),
+    )
+    _check_periods(cfg, source)
+    return cfg
+
+
+def _check_periods(cfg: ContestConfig, source: str) -> None:
+    if cfg.baseline_start > cfg.baseline_end:
+        raise ConfigError(f"{source}: the baseline period ends before it starts")
+    if cfg.competition_start > cfg.competition_end:
+        raise ConfigError(f"{source}: the competition period ends before it starts")
+    if cfg.baseline_end >= cfg.competition_start:
+        raise ConfigError(f"{source}: the baseline period must end before the competition starts")
+    if not 0 < cfg.min_coverage_fraction <= 1 or not 0 < cfg.min_day_coverage_fraction <= 1:
+        raise ConfigError(f"{source}: coverage fractions must be in (0, 1]")
+    if cfg.min_team_members < 1:
+        raise ConfigError(f"{source}: scoring.min_team_members must be >= 1")
+    if cfg.baseline_method != "prior_period_mean":
+        raise ConfigError(f"{source}: scoring.baseline_method {cfg.baseline_method!r} is not supported")
+
+
+def read_contest_config(path: str | Path) -> ContestConfig:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {p}: {exc.strerror}") from exc
+    return parse_contest_config(text, source=str(p))

@@ -1,0 +1,120 @@
+"""Domain values handed out by services (frozen dataclasses): never ORM rows, never API shapes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from contest.readings import Rejection
+from contest.units import GasFactors
+
+CARRIERS = ("electricity", "gas", "heat")
+METER_KINDS = ("register", "interval")
+
+
+@dataclass(frozen=True, slots=True)
+class ContestInfo:
+    id: int
+    slug: str
+    name: str
+    timezone: str
+    carrier: str
+    baseline_start: dt.date
+    baseline_end: dt.date
+    competition_start: dt.date
+    competition_end: dt.date
+    baseline_method: str
+    min_coverage_fraction: float
+    min_team_members: int
+    min_day_coverage_fraction: float
+    gas: GasFactors
+
+
+@dataclass(frozen=True, slots=True)
+class MeterContext:
+    """What an importer needs to know about a meter before parsing its data."""
+
+    meter_id: int
+    external_id: str
+    household_id: int
+    contest_slug: str
+    timezone: str
+    carrier: str
+    kind: str
+    gas: GasFactors
+    competition_end: dt.date
+    baseline_start: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """What an import did: counts, the rejected rows with line numbers and reasons, what was detected.
+
+    rows_read: data rows in the input
+    rows_stored: readings newly stored
+    rows_duplicate: readings already stored before (re-import) — stored nothing twice
+    rows_rejected: rows kept as rejected records, with their reasons
+    """
+
+    batch_id: int
+    meter_external_id: str
+    filename: str | None
+    rows_read: int
+    rows_stored: int
+    rows_duplicate: int
+    rows_rejected: int
+    rejections: tuple[Rejection, ...] = ()
+    details: dict[str, Any] = field(default_factory=dict)
+    first_ts_utc: dt.datetime | None = None
+    last_ts_utc: dt.datetime | None = None
+
+    def first_reasons(self, limit: int = 5) -> list[str]:
+        return [f"line {r.line_no}: {r.reason}" if r.line_no else r.reason for r in self.rejections[:limit]]
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdStanding:
+    """One household's line on a leaderboard (already filtered for what may be public)."""
+
+    household_id: int
+    pseudonym: str
+    team: str | None
+    persons: int
+    public_listing: bool
+    status: str
+    rank: int | None
+    savings_fraction: float | None
+    savings_kwh: float | None
+    savings_kwh_per_person: float | None
+    expected_kwh: float | None
+    actual_kwh: float | None
+    baseline_kwh_per_day: float | None
+    coverage_fraction: float
+    baseline_coverage_fraction: float
+    competition_coverage_fraction: float
+
+
+@dataclass(frozen=True, slots=True)
+class TeamStanding:
+    team_id: int
+    name: str
+    members: int
+    ranked_members: int
+    status: str
+    rank: int | None
+    savings_fraction: float | None
+    savings_kwh: float | None
+    savings_kwh_per_person: float | None
+    expected_kwh: float | None
+    actual_kwh: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderboardView:
+    contest: ContestInfo
+    as_of: dt.datetime
+    competition_days_elapsed: int
+    teams: tuple[TeamStanding, ...]
+    households: tuple[HouseholdStanding, ...]
+    findings: tuple[Any, ...] = ()

@@ -1,0 +1,60 @@
+"""The project's one error tree. Only ``web/`` turns these into HTTP statuses."""
+
+from __future__ import annotations
+
+
+class ContestError(Exception):
+    """Base of every error the project raises on purpose."""
+
+    key: str = "contest.error"
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if key is not None:
+            self.key = key
+
+
+class NotFoundError(ContestError, LookupError):
+    """A named thing (contest, meter, household) does not exist."""
+
+    key = "contest.not_found"
+
+
+class ContestNotFound(NotFoundError):
+    key = "contest.contest_not_found"
+
+
+class MeterNotFound(NotFoundError):
+    key = "contest.meter_not_found"
+
+
+class HouseholdNotFound(NotFoundError):
+    key = "contest.household_not_found"
+
+
+class ConfigError(ContestError, ValueError):
+    """A contest description (TOML) or a setting is invalid."""
+
+    key = "contest.config_invalid"
+
+
+class IngestError(ContestError, ValueError):
+    """Input (a CSV file, an MQTT payload) cannot be used at all.
+
+    Single bad rows are not errors: they become :class:`contest.readings.Rejection` records.
+    """
+
+    key = "ingest.invalid_input"
+
+
+class CsvFormatError(IngestError):
+    """A CSV file as a whole cannot be read (no energy column, not text, empty, ...)."""
+
+    key = "ingest.csv_format"
+
+
+class PermissionDenied(ContestError, PermissionError):
+    """The caller may not do this (upload to another household's meter, wrong access code)."""
+
+    key = "contest.permission_denied"

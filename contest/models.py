@@ -1,0 +1,225 @@
+"""ORM rows (SQLAlchemy 2, typed). Rows never leave ``contest.services``; callers get domain values."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeEngine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names so Alembic migrations are the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+#: How UTC datetimes look in SQLite: ``2026-10-01T22:00:00.000000`` (naive UTC, fixed width).
+SQLITE_TS_FORMAT = "%(year)04d-%(month)02d-%(day)02dT%(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d"
+SQLITE_UTC_DATETIME = sqlite.DATETIME(
+    storage_format=SQLITE_TS_FORMAT,
+    regexp=r"(\d+)-(\d+)-(\d+)T(\d+):(\d+):(\d+)(?:\.(\d+))?",
+)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every database.
+
+    SQLite has no time zones: values are stored as naive UTC text and made aware again on load.
+    A naive datetime is a programming error here (rule: time is aware), so it raises.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            # ISO text with a "T" so bulk writers can use numpy's datetime_as_string directly;
+            # every SQLite value of this type must have this exact form, or comparisons break.
+            return dialect.type_descriptor(SQLITE_UTC_DATETIME)
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} given to a UTC column")
+        value = value.astimezone(dt.UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Contest(Base):
+    __tablename__ = "contest"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
+    carrier: Mapped[str] = mapped_column(String(20), default="electricity")
+    baseline_start: Mapped[dt.date] = mapped_column(Date)
+    baseline_end: Mapped[dt.date] = mapped_column(Date)
+    competition_start: Mapped[dt.date] = mapped_column(Date)
+    competition_end: Mapped[dt.date] = mapped_column(Date)
+    #: scoring settings; see contest.domain.ScoringSettings
+    baseline_method: Mapped[str] = mapped_column(String(40), default="prior_period_mean")
+    min_coverage_fraction: Mapped[float] = mapped_column(Float, default=0.8)
+    min_team_members: Mapped[int] = mapped_column(Integer, default=3)
+    min_day_coverage_fraction: Mapped[float] = mapped_column(Float, default=0.9)
+    #: gas billing factors (DVGW G 685) used for meters without their own
+    gas_brennwert_kwh_per_m3: Mapped[float] = mapped_column(Float, default=10.0)
+    gas_zustandszahl: Mapped[float] = mapped_column(Float, default=0.9529)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    teams: Mapped[list[Team]] = relationship(back_populates="contest", cascade="all, delete-orphan")
+    households: Mapped[list[Household]] = relationship(back_populates="contest", cascade="all, delete-orphan")
+
+
+class Team(Base):
+    __tablename__ = "team"
+    __table_args__ = (UniqueConstraint("contest_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+    contest: Mapped[Contest] = relationship(back_populates="teams")
+    households: Mapped[list[Household]] = relationship(back_populates="team")
+
+
+class Household(Base):
+    __tablename__ = "household"
+    __table_args__ = (UniqueConstraint("contest_id", "pseudonym"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id", ondelete="SET NULL"), index=True)
+    #: public name on the leaderboard; never the real name
+    pseudonym: Mapped[str] = mapped_column(String(80))
+    persons: Mapped[int] = mapped_column(Integer, default=1)
+    living_area_m2: Mapped[float | None] = mapped_column(Float)
+    #: listed by pseudonym on the public leaderboard only when opted in
+    public_listing: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: hashed personal access code for the household portal (never stored in clear)
+    access_code_hash: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    contest: Mapped[Contest] = relationship(back_populates="households")
+    team: Mapped[Team | None] = relationship(back_populates="households")
+    meters: Mapped[list[Meter]] = relationship(back_populates="household", cascade="all, delete-orphan")
+
+
+class Meter(Base):
+    __tablename__ = "meter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id", ondelete="CASCADE"), index=True)
+    #: id as the device or the utility knows it (MQTT topic id, Zählernummer); unique across contests
+    external_id: Mapped[str] = mapped_column(String(120), unique=True)
+    carrier: Mapped[str] = mapped_column(String(20), default="electricity")
+    #: "register" (cumulative counter) or "interval" (energy per interval)
+    kind: Mapped[str] = mapped_column(String(10), default="register")
+    #: per-meter gas factors; NULL means the contest's
+    gas_brennwert_kwh_per_m3: Mapped[float | None] = mapped_column(Float)
+    gas_zustandszahl: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    household: Mapped[Household] = relationship(back_populates="meters")
+
+
+class ImportBatch(Base):
+    __tablename__ = "import_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meter_id: Mapped[int | None] = mapped_column(ForeignKey("meter.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(20))  # "csv" | "mqtt"
+    filename: Mapped[str | None] = mapped_column(String(300))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    rows_stored: Mapped[int] = mapped_column(Integer, default=0)
+    rows_duplicate: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    #: what the parser detected (dialect, units, ignored columns)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Reading(Base):
+    __tablename__ = "reading"
+    # Re-importing the same data stores nothing twice.
+    __table_args__ = (UniqueConstraint("meter_id", "ts_utc", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id", ondelete="CASCADE"))
+    #: register: time of the reading; interval: start of the interval [UTC]
+    ts_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    #: register: counter value [kWh]; interval: energy in the interval [kWh]
+    energy_kwh: Mapped[float] = mapped_column(Float)
+    kind: Mapped[str] = mapped_column(String(10))
+    #: interval length [s]; NULL for register readings
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(20))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id", ondelete="SET NULL"), index=True)
+
+
+class RejectedRecord(Base):
+    __tablename__ = "rejected_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id", ondelete="CASCADE"), index=True)
+    meter_id: Mapped[int | None] = mapped_column(ForeignKey("meter.id", ondelete="SET NULL"), index=True)
+    source: Mapped[str] = mapped_column(String(20))
+    line_no: Mapped[int | None] = mapped_column(Integer)
+    topic: Mapped[str | None] = mapped_column(String(300))
+    raw: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    key: Mapped[str] = mapped_column(String(80), default="ingest.rejected")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DailyConsumption(Base):
+    """Per local day consumption of a meter, derived from its readings (rebuilt after imports)."""
+
+    __tablename__ = "daily_consumption"
+
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    energy_kwh: Mapped[float] = mapped_column(Float)
+    #: share of the local day covered by readings [0..1]
+    coverage_fraction: Mapped[float] = mapped_column(Float)

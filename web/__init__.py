@@ -1,0 +1,1 @@
+"""Litestar only: app factory, controllers, schemas, templates and the one error mapping."""

@@ -1,0 +1,66 @@
+"""The one place where the project's errors become HTTP statuses (JSON under /api, a page elsewhere)."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException
+from litestar.response import Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from contest.errors import ContestError, IngestError, NotFoundError, PermissionDenied
+from web.i18n import TEXTS, pick_language
+
+log = logging.getLogger(__name__)
+
+
+def status_for(exc: ContestError) -> int:
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, PermissionDenied):
+        return 403
+    if isinstance(exc, IngestError):
+        return 422
+    return 400
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api") or request.url.path.startswith("/schema")
+
+
+def _respond(request: Request, status: int, key: str, detail: str) -> Response:
+    if _wants_json(request):
+        return Response({"status": status, "error": key, "detail": detail}, status_code=status)
+    lang = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
+    title = TEXTS[lang]["not_found_title"] if status == 404 else TEXTS[lang]["error_title"]
+    return Template(
+        template_name="error.html",
+        context={"t": TEXTS[lang], "lang": lang, "status": status, "title": title, "detail": detail},
+        status_code=status,
+    )  # type: ignore[return-value]
+
+
+def contest_error_handler(request: Request, exc: ContestError) -> Response:
+    return _respond(request, status_for(exc), exc.key, exc.message)
+
+
+def http_error_handler(request: Request, exc: HTTPException) -> Response:
+    key = "http.not_found" if exc.status_code == 404 else f"http.{exc.status_code}"
+    return _respond(request, exc.status_code, key, exc.detail)
+
+
+def unexpected_error_handler(request: Request, exc: Exception) -> Response:
+    # Never a stack trace to the visitor; the log keeps it.
+    log.exception("unexpected error on %s", request.url.path)
+    return _respond(
+        request, HTTP_500_INTERNAL_SERVER_ERROR, "http.internal_error",
+        "Ein unerwarteter Fehler ist aufgetreten. / An unexpected error occurred.",
+    )
+
+
+EXCEPTION_HANDLERS = {
+    ContestError: contest_error_handler,
+    HTTPException: http_error_handler,
+    Exception: unexpected_error_handler,
+}

@@ -1,0 +1,146 @@
+"""User-interface texts, German first, English too, and number/date formatting per language."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+LANGUAGES = ("de", "en")
+
+TEXTS: dict[str, dict[str, str]] = {
+    "de": {
+        "leaderboard": "Rangliste",
+        "teams": "Teams",
+        "households": "Haushalte",
+        "rank": "Rang",
+        "team": "Team",
+        "household": "Haushalt",
+        "savings": "Einsparung",
+        "kwh_saved": "kWh gespart",
+        "kwh_per_person": "kWh je Person",
+        "members": "Mitglieder",
+        "coverage": "Datenabdeckung",
+        "as_of": "Stand",
+        "competition": "Wettbewerb",
+        "baseline": "Vergleichszeitraum",
+        "day_of": "Tag {n} von {total}",
+        "not_started": "Der Wettbewerb hat noch nicht begonnen.",
+        "not_enough_data": "zu wenig Daten",
+        "not_ranked_team": "zu wenige gewertete Mitglieder",
+        "no_teams": "Noch keine Teams.",
+        "no_households": "Noch keine Haushalte, die öffentlich erscheinen möchten.",
+        "how_scored": "So wird gewertet",
+        "how_scored_text": (
+            "Jeder Haushalt wird mit sich selbst verglichen: Grundlage ist sein durchschnittlicher "
+            "Tagesverbrauch im Vergleichszeitraum. Gezählt werden nur Wettbewerbstage mit Messdaten; "
+            "ein fehlender Tag zählt nie als Einsparung. Gewertet wird, wer in beiden Zeiträumen an "
+            "mindestens {cov} der Tage Daten hat. Ein Team zählt mit mindestens {members} gewerteten "
+            "Mitgliedern. Gleiche angezeigte Prozentwerte teilen sich einen Rang."
+        ),
+        "households_note": "Es erscheinen nur Haushalte, die der Veröffentlichung zugestimmt haben, unter ihrem Pseudonym.",
+        "contests": "Wettbewerbe",
+        "no_contests": "Es gibt noch keinen Wettbewerb.",
+        "not_found_title": "Nicht gefunden",
+        "error_title": "Fehler",
+        "back": "Zur Startseite",
+        "api": "Daten als JSON",
+        "language": "English",
+        "carrier_electricity": "Strom",
+        "carrier_gas": "Gas",
+        "carrier_heat": "Wärme",
+        "persons": "Personen",
+    },
+    "en": {
+        "leaderboard": "Leaderboard",
+        "teams": "Teams",
+        "households": "Households",
+        "rank": "Rank",
+        "team": "Team",
+        "household": "Household",
+        "savings": "Savings",
+        "kwh_saved": "kWh saved",
+        "kwh_per_person": "kWh per person",
+        "members": "Members",
+        "coverage": "Data coverage",
+        "as_of": "As of",
+        "competition": "Competition",
+        "baseline": "Baseline period",
+        "day_of": "day {n} of {total}",
+        "not_started": "The competition has not started yet.",
+        "not_enough_data": "not enough data",
+        "not_ranked_team": "too few ranked members",
+        "no_teams": "No teams yet.",
+        "no_households": "No households have chosen to be listed publicly yet.",
+        "how_scored": "How scoring works",
+        "how_scored_text": (
+            "Every household is compared with itself: the reference is its mean daily consumption in "
+            "the baseline period. Only competition days with meter data count; a missing day never "
+            "counts as a saving. A household is ranked when both periods have data on at least {cov} "
+            "of their days. A team is ranked with at least {members} ranked members. Equal percentages "
+            "as shown share a rank."
+        ),
+        "households_note": "Only households that agreed to be listed appear, under their pseudonym.",
+        "contests": "Contests",
+        "no_contests": "There is no contest yet.",
+        "not_found_title": "Not found",
+        "error_title": "Error",
+        "back": "Home",
+        "api": "Data as JSON",
+        "language": "Deutsch",
+        "carrier_electricity": "Electricity",
+        "carrier_gas": "Gas",
+        "carrier_heat": "Heat",
+        "persons": "persons",
+    },
+}
+
+
+def pick_language(query_lang: str | None, accept_language: str | None) -> str:
+    """``?lang=`` wins; otherwise German unless the browser prefers English over German."""
+    if query_lang in LANGUAGES:
+        return query_lang  # type: ignore[return-value]
+    if accept_language:
+        for part in accept_language.split(","):
+            code = part.split(";")[0].strip().lower()[:2]
+            if code in LANGUAGES:
+                return code
+    return "de"
+
+
+def _group(number: str, sep: str) -> str:
+    head, _, tail = number.partition(".")
+    sign = "-" if head.startswith("-") else ""
+    head = head.lstrip("-")
+    groups = []
+    while len(head) > 3:
+        groups.insert(0, head[-3:])
+        head = head[:-3]
+    groups.insert(0, head)
+    return sign + sep.join(groups) + (("," if sep == "." else ".") + tail if tail else "")
+
+
+def fmt_number(value: float | None, lang: str, decimals: int = 1) -> str:
+    """1234.5 -> "1.234,5" (de) / "1,234.5" (en); None -> "–"."""
+    if value is None:
+        return "–"
+    text = f"{value:.{decimals}f}"
+    return _group(text, "." if lang == "de" else ",")
+
+
+def fmt_percent(fraction: float | None, lang: str, decimals: int = 1) -> str:
+    """0.123 -> "12,3 %" (de) / "12.3%" (en)."""
+    if fraction is None:
+        return "–"
+    number = fmt_number(fraction * 100, lang, decimals)
+    return f"{number} %" if lang == "de" else f"{number}%"
+
+
+def fmt_datetime(value: dt.datetime, tz: str, lang: str) -> str:
+    local = value.astimezone(ZoneInfo(tz))
+    if lang == "de":
+        return local.strftime("%d.%m.%Y, %H:%M Uhr")
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def fmt_date(value: dt.date, lang: str) -> str:
+    return value.strftime("%d.%m.%Y") if lang == "de" else value.isoformat()

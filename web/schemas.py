@@ -1,0 +1,120 @@
+"""API shapes of the JSON API (OpenAPI is generated from these). Never ORM rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from contest.domain import ContestInfo, HouseholdStanding, LeaderboardView, TeamStanding
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date
+    end: dt.date
+
+
+@dataclass(frozen=True)
+class ScoringRulesOut:
+    baseline_method: str
+    min_coverage_fraction: float
+    min_team_members: int
+    min_day_coverage_fraction: float
+    tie_rule: str = "equal savings_fraction rounded to 0.1 percentage point share a rank (1, 2, 2, 4)"
+
+
+@dataclass(frozen=True)
+class ContestOut:
+    slug: str
+    name: str
+    timezone: str
+    carrier: str
+    baseline: Period
+    competition: Period
+    scoring: ScoringRulesOut
+
+    @classmethod
+    def from_info(cls, c: ContestInfo) -> ContestOut:
+        return cls(
+            slug=c.slug,
+            name=c.name,
+            timezone=c.timezone,
+            carrier=c.carrier,
+            baseline=Period(c.baseline_start, c.baseline_end),
+            competition=Period(c.competition_start, c.competition_end),
+            scoring=ScoringRulesOut(
+                baseline_method=c.baseline_method,
+                min_coverage_fraction=c.min_coverage_fraction,
+                min_team_members=c.min_team_members,
+                min_day_coverage_fraction=c.min_day_coverage_fraction,
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class TeamOut:
+    """One team. savings_fraction: savings / expected consumption of its ranked members [1]."""
+
+    rank: int | None
+    name: str
+    status: str
+    members: int
+    ranked_members: int
+    savings_fraction: float | None
+    savings_kwh: float | None
+    savings_kwh_per_person: float | None
+    expected_kwh: float | None
+    actual_kwh: float | None
+
+    @classmethod
+    def from_standing(cls, t: TeamStanding) -> TeamOut:
+        return cls(t.rank, t.name, t.status, t.members, t.ranked_members, t.savings_fraction, t.savings_kwh,
+                   t.savings_kwh_per_person, t.expected_kwh, t.actual_kwh)
+
+
+@dataclass(frozen=True)
+class HouseholdOut:
+    """One opted-in household by pseudonym. coverage_fraction: the lower of both periods' coverage [1]."""
+
+    rank: int | None
+    pseudonym: str
+    team: str | None
+    status: str
+    savings_fraction: float | None
+    savings_kwh: float | None
+    savings_kwh_per_person: float | None
+    coverage_fraction: float
+    baseline_coverage_fraction: float
+    competition_coverage_fraction: float
+
+    @classmethod
+    def from_standing(cls, h: HouseholdStanding) -> HouseholdOut:
+        return cls(h.rank, h.pseudonym, h.team, h.status, h.savings_fraction, h.savings_kwh,
+                   h.savings_kwh_per_person, h.coverage_fraction, h.baseline_coverage_fraction,
+                   h.competition_coverage_fraction)
+
+
+@dataclass(frozen=True)
+class LeaderboardOut:
+    contest: ContestOut
+    as_of: dt.datetime
+    competition_days_elapsed: int
+    teams: list[TeamOut]
+    households: list[HouseholdOut]
+
+    @classmethod
+    def from_view(cls, v: LeaderboardView) -> LeaderboardOut:
+        return cls(
+            contest=ContestOut.from_info(v.contest),
+            as_of=v.as_of,
+            competition_days_elapsed=v.competition_days_elapsed,
+            teams=[TeamOut.from_standing(t) for t in v.teams],
+            households=[HouseholdOut.from_standing(h) for h in v.households],
+        )
+
+
+@dataclass(frozen=True)
+class ErrorOut:
+    status: int
+    error: str
+    detail: str
