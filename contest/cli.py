@@ -86,8 +86,10 @@ def score(
         view = LeaderboardService(_open(settings)).leaderboard(slug, when, public_only=False)
     except ContestError as exc:
         raise _fail(exc) from exc
-    typer.echo(f"{view.contest.name} — as of {view.as_of:%Y-%m-%d %H:%M} UTC, "
-               f"day {view.competition_days_elapsed} of the competition")
+    typer.echo(
+        f"{view.contest.name} — as of {view.as_of:%Y-%m-%d %H:%M} UTC, "
+        f"day {view.competition_days_elapsed} of the competition"
+    )
     typer.echo("\nTeams")
     for t in view.teams:
         pct = f"{t.savings_fraction * 100:6.1f} %" if t.savings_fraction is not None else "       –"
@@ -95,19 +97,24 @@ def score(
     typer.echo("\nHouseholds")
     for h in view.households:
         pct = f"{h.savings_fraction * 100:6.1f} %" if h.savings_fraction is not None else "       –"
-        typer.echo(f"  {h.rank or '-':>3}  {h.pseudonym:<26} {pct}  coverage {h.coverage_fraction * 100:3.0f} %"
-                   + ("" if h.status == "ranked" else f"  ({h.status})"))
+        typer.echo(
+            f"  {h.rank or '-':>3}  {h.pseudonym:<26} {pct}  coverage {h.coverage_fraction * 100:3.0f} %"
+            + ("" if h.status == "ranked" else f"  ({h.status})")
+        )
 
 
 def _serve(db: Database, settings: Settings, host: str | None, port: int | None) -> None:
     import uvicorn
 
+    from ingest.importer import CsvImporter
     from web.app import create_app
 
     host = host or settings.web.host
     port = port or settings.web.port
     typer.secho(f"Leaderboard: http://{host}:{port}/", fg=typer.colors.GREEN, bold=True)
-    uvicorn.run(create_app(db, settings.web), host=host, port=port, log_level="info")
+    typer.echo(f"Household portal: http://{host}:{port}/portal/   API: http://{host}:{port}/schema")
+    app_ = create_app(db, settings.web, importer=CsvImporter(db))
+    uvicorn.run(app_, host=host, port=port, log_level="info")
 
 
 @app.command()
@@ -127,7 +134,9 @@ def demo(
     ),
     households: Annotated[int, typer.Option(help="Number of households")] = 200,
     teams: Annotated[int, typer.Option(help="Number of teams")] = 10,
-    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the leaderboard after")] = True,
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the leaderboard after")
+    ] = True,
     host: Annotated[str | None, typer.Option(help="Interface (default 127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8000)")] = None,
 ) -> None:
@@ -148,7 +157,9 @@ def demo(
                 report = importer.import_file(h.csv_path, h.meter_id)
                 stored += report.rows_stored
                 rejected += report.rows_rejected
-        typer.echo(f"Imported {len(written.households)} files: {stored} readings stored, {rejected} rows rejected.")
+        typer.echo(
+            f"Imported {len(written.households)} files: {stored} readings stored, {rejected} rows rejected."
+        )
         view = LeaderboardService(db).leaderboard(written.slug)
     except ContestError as exc:
         raise _fail(exc) from exc
@@ -156,6 +167,46 @@ def demo(
     typer.echo(f"Scored: {len(view.teams)} teams, {ranked} public households ranked.")
     if serve_after:
         _serve(db, settings, host, port)
+
+
+household_app = typer.Typer(help="Households of a contest.", no_args_is_help=True)
+app.add_typer(household_app, name="household")
+
+
+@household_app.command("add")
+def household_add(
+    slug: Annotated[str, typer.Argument(help="Contest slug")],
+    pseudonym: Annotated[str, typer.Argument(help="Public pseudonym of the household")],
+    persons: Annotated[int, typer.Option(help="Persons living in the household")] = 1,
+    team: Annotated[str | None, typer.Option(help="Team name (created if new)")] = None,
+    public: Annotated[
+        bool, typer.Option("--public/--private", help="Listed on the public leaderboard")
+    ] = False,
+    meter: Annotated[list[str] | None, typer.Option(help="Meter id; repeat for several meters")] = None,
+    carrier: Annotated[
+        str, typer.Option(help="Carrier of the meters: electricity, gas or heat")
+    ] = "electricity",
+    kind: Annotated[str, typer.Option(help="register or interval")] = "register",
+) -> None:
+    """Add a household (or give an existing one a new access code) and print its access code once."""
+    from contest.domain import CARRIERS, METER_KINDS, MeterInfo
+    from contest.services import HouseholdService
+
+    if carrier not in CARRIERS or kind not in METER_KINDS:
+        raise typer.BadParameter(f"carrier must be one of {CARRIERS}, kind one of {METER_KINDS}")
+    settings = load_settings()
+    meters = [MeterInfo(m, carrier, kind) for m in (meter or [])]
+    try:
+        info, code = HouseholdService(_open(settings)).add(
+            slug, pseudonym, persons=persons, team=team, public_listing=public, meters=meters
+        )
+    except ContestError as exc:
+        raise _fail(exc) from exc
+    typer.echo(
+        f"Household {info.pseudonym!r} (meters: {', '.join(m.external_id for m in info.meters) or '-'})"
+    )
+    typer.secho(f"Access code: {code}", bold=True)
+    typer.echo("Give this code to the household; it is stored only as a hash and cannot be shown again.")
 
 
 def main() -> None:

@@ -12,10 +12,29 @@ import numpy as np
 import pandas as pd
 
 TEAM_NAMES = (
-    "Altstadt", "Nordviertel", "Südstadt", "Am Hafen", "Westend",
-    "Lindenhof", "Rosenau", "Bahnhofsviertel", "Oststadt", "Kirchberg",
+    "Altstadt",
+    "Nordviertel",
+    "Südstadt",
+    "Am Hafen",
+    "Westend",
+    "Lindenhof",
+    "Rosenau",
+    "Bahnhofsviertel",
+    "Oststadt",
+    "Kirchberg",
 )
-ADJECTIVES = ("Sparsame", "Flinke", "Helle", "Stille", "Kluge", "Grüne", "Frohe", "Wache", "Tapfere", "Sonnige")
+ADJECTIVES = (
+    "Sparsame",
+    "Flinke",
+    "Helle",
+    "Stille",
+    "Kluge",
+    "Grüne",
+    "Frohe",
+    "Wache",
+    "Tapfere",
+    "Sonnige",
+)
 ANIMALS = ("Eule", "Biene", "Meise", "Lerche", "Ameise", "Libelle", "Amsel", "Hummel", "Schwalbe", "Forelle")
 
 
@@ -46,8 +65,32 @@ def _daily_shape(days: pd.DatetimeIndex) -> np.ndarray:
 
 
 _HOURLY = np.array(
-    [0.5, 0.4, 0.4, 0.4, 0.4, 0.5, 0.9, 1.4, 1.2, 0.9, 0.8, 0.9,
-     1.1, 1.0, 0.8, 0.8, 0.9, 1.2, 1.6, 1.8, 1.6, 1.3, 0.9, 0.7]
+    [
+        0.5,
+        0.4,
+        0.4,
+        0.4,
+        0.4,
+        0.5,
+        0.9,
+        1.4,
+        1.2,
+        0.9,
+        0.8,
+        0.9,
+        1.1,
+        1.0,
+        0.8,
+        0.8,
+        0.9,
+        1.2,
+        1.6,
+        1.8,
+        1.6,
+        1.3,
+        0.9,
+        0.7,
+    ]
 )
 _HOURLY = _HOURLY / _HOURLY.sum()
 
@@ -80,7 +123,9 @@ def generate_demo(
     in_comp = np.asarray(days >= pd.Timestamp(comp_start))
     days_into_comp = np.clip(np.asarray((days - pd.Timestamp(comp_start)).days), 0, None)
     shape = _daily_shape(days)
-    team_names = TEAM_NAMES[:teams] if teams <= len(TEAM_NAMES) else tuple(f"Team {i + 1}" for i in range(teams))
+    team_names = (
+        TEAM_NAMES[:teams] if teams <= len(TEAM_NAMES) else tuple(f"Team {i + 1}" for i in range(teams))
+    )
     styles = ("en_hourly_interval", "de_daily_register", "de_manual_register", "en_daily_interval_wh")
     result: list[DemoHousehold] = []
     for i in range(households):
@@ -105,8 +150,15 @@ def generate_demo(
         path = out / f"{meter_id}.csv"
         _write_household_csv(path, style, days, daily_kwh, have, zone, rng, bad_row=(i % 29 == 3))
         result.append(
-            DemoHousehold(pseudonym, team_names[i % len(team_names)], persons, bool(rng.random() < 0.7),
-                          meter_id, path, style)
+            DemoHousehold(
+                pseudonym,
+                team_names[i % len(team_names)],
+                persons,
+                bool(rng.random() < 0.7),
+                meter_id,
+                path,
+                style,
+            )
         )
     toml_path = out / "contest.toml"
     _write_toml(toml_path, "demo", base_start, base_end, comp_start, comp_end, tz, team_names, result)
@@ -116,7 +168,7 @@ def generate_demo(
 def _iso_with_offset(stamps: pd.DatetimeIndex) -> list[str]:
     """ISO-8601 local times with their UTC offset (``2026-03-29T03:00:00+02:00``), vectorized."""
     local = np.datetime_as_string(stamps.tz_localize(None).to_numpy().astype("datetime64[s]"), unit="s")
-    offset_min = ((stamps.tz_localize(None) - stamps.tz_convert("UTC").tz_localize(None)).total_seconds() // 60)
+    offset_min = (stamps.tz_localize(None) - stamps.tz_convert("UTC").tz_localize(None)).total_seconds() // 60
     offset_min = np.asarray(offset_min, dtype=int)
     sign = np.where(offset_min >= 0, "+", "-")
     hh = np.char.zfill((np.abs(offset_min) // 60).astype(str), 2)
@@ -125,15 +177,27 @@ def _iso_with_offset(stamps: pd.DatetimeIndex) -> list[str]:
 
 
 def _write_household_csv(
-    path: Path, style: str, days: pd.DatetimeIndex, daily_kwh: np.ndarray, have: np.ndarray,
-    zone: ZoneInfo, rng: np.random.Generator, *, bad_row: bool,
+    path: Path,
+    style: str,
+    days: pd.DatetimeIndex,
+    daily_kwh: np.ndarray,
+    have: np.ndarray,
+    zone: ZoneInfo,
+    rng: np.random.Generator,
+    *,
+    bad_row: bool,
 ) -> None:
     lines: list[str]
     if style == "en_hourly_interval":
         local_days = days[have]
         kwh = daily_kwh[have]
-        starts = pd.date_range(local_days[0], local_days[-1] + pd.Timedelta(days=1), freq="h", tz=zone,
-                               inclusive="left") if len(local_days) else pd.DatetimeIndex([])
+        starts = (
+            pd.date_range(
+                local_days[0], local_days[-1] + pd.Timedelta(days=1), freq="h", tz=zone, inclusive="left"
+            )
+            if len(local_days)
+            else pd.DatetimeIndex([])
+        )
         naive_day = starts.tz_localize(None).normalize()
         keep = naive_day.isin(local_days)
         starts = starts[keep]
@@ -158,8 +222,9 @@ def _write_household_csv(
         else:
             # Manual readings: monthly in the baseline, weekly in the competition (ends of day, ~20 h).
             comp = len(days) - 56
-            picks = np.unique(np.concatenate([np.arange(0, comp, 30), np.arange(comp - 1, len(days), 7),
-                                              [len(days) - 1]]))
+            picks = np.unique(
+                np.concatenate([np.arange(0, comp, 30), np.arange(comp - 1, len(days), 7), [len(days) - 1]])
+            )
         for k in picks:
             if not have[k]:
                 continue
@@ -176,8 +241,15 @@ def _write_household_csv(
 
 
 def _write_toml(
-    path: Path, slug: str, base_start: dt.date, base_end: dt.date, comp_start: dt.date, comp_end: dt.date,
-    tz: str, teams: tuple[str, ...], households: list[DemoHousehold],
+    path: Path,
+    slug: str,
+    base_start: dt.date,
+    base_end: dt.date,
+    comp_start: dt.date,
+    comp_end: dt.date,
+    tz: str,
+    teams: tuple[str, ...],
+    households: list[DemoHousehold],
 ) -> None:
     out = [
         "# Demo contest written by `contest demo` (synthetic data).",

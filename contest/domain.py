@@ -118,3 +118,60 @@ class LeaderboardView:
     teams: tuple[TeamStanding, ...]
     households: tuple[HouseholdStanding, ...]
     findings: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MeterInfo:
+    external_id: str
+    carrier: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdInfo:
+    id: int
+    contest_slug: str
+    contest_name: str
+    pseudonym: str
+    team: str | None
+    persons: int
+    living_area_m2: float | None
+    public_listing: bool
+    meters: tuple[MeterInfo, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchSummary:
+    """One past import of a household, for its portal page."""
+
+    batch_id: int
+    meter_external_id: str
+    source: str
+    filename: str | None
+    created_at: dt.datetime
+    rows_read: int
+    rows_stored: int
+    rows_duplicate: int
+    rows_rejected: int
+
+
+@dataclass(frozen=True, slots=True)
+class UploadPreview:
+    """What an upload would import, shown before the household confirms.
+
+    total_kwh: energy the file accounts for [kWh] (interval sum, or register increase without resets)
+    first_rows: the first usable rows as (local time text, value [kWh])
+    """
+
+    meter_external_id: str
+    filename: str | None
+    detected: dict[str, str]
+    ignored_columns: tuple[tuple[str, str], ...]
+    rows_read: int
+    rows_usable: int
+    rows_rejected: int
+    first_ts_utc: dt.datetime | None
+    last_ts_utc: dt.datetime | None
+    total_kwh: float
+    first_rows: tuple[tuple[str, float], ...]
+    rejections: tuple[Rejection, ...]

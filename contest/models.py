@@ -21,8 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeEngine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeEngine
 
 # Stable constraint names so Alembic migrations are the same on SQLite and PostgreSQL.
 NAMING = {
@@ -195,14 +195,18 @@ class Reading(Base):
     #: interval length [s]; NULL for register readings
     duration_s: Mapped[float | None] = mapped_column(Float)
     source: Mapped[str] = mapped_column(String(20))
-    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id", ondelete="SET NULL"), index=True)
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("import_batch.id", ondelete="SET NULL"), index=True
+    )
 
 
 class RejectedRecord(Base):
     __tablename__ = "rejected_record"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id", ondelete="CASCADE"), index=True)
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("import_batch.id", ondelete="CASCADE"), index=True
+    )
     meter_id: Mapped[int | None] = mapped_column(ForeignKey("meter.id", ondelete="SET NULL"), index=True)
     source: Mapped[str] = mapped_column(String(20))
     line_no: Mapped[int | None] = mapped_column(Integer)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -12,17 +12,21 @@ import pandas as pd
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
 
+from contest.access import generate_code, hash_code, normalize_code
 from contest.config import ContestConfig
 from contest.db import Database
 from contest.domain import (
+    BatchSummary,
     ContestInfo,
+    HouseholdInfo,
     HouseholdStanding,
     ImportReport,
     LeaderboardView,
     MeterContext,
+    MeterInfo,
     TeamStanding,
 )
-from contest.errors import ContestNotFound, MeterNotFound
+from contest.errors import ConfigError, ContestNotFound, HouseholdNotFound, MeterNotFound, PermissionDenied
 from contest.models import (
     Contest,
     DailyConsumption,
@@ -119,10 +123,14 @@ class ContestService:
                     session.add(teams[name])
             households = {h.pseudonym: h for h in contest.households}
             meter_ids = [m.external_id for h in cfg.households for m in h.meters]
-            existing_meters = {
-                m.external_id: m
-                for m in session.scalars(select(Meter).where(Meter.external_id.in_(meter_ids))).all()
-            } if meter_ids else {}
+            existing_meters = (
+                {
+                    m.external_id: m
+                    for m in session.scalars(select(Meter).where(Meter.external_id.in_(meter_ids))).all()
+                }
+                if meter_ids
+                else {}
+            )
             for hc in cfg.households:
                 h = households.get(hc.pseudonym)
                 if h is None:
@@ -263,7 +271,9 @@ class ReadingService:
             )
 
     @staticmethod
-    def _insert_readings(session: Session, meter_id: int, readings: pd.DataFrame, source: str, batch_id: int) -> int:
+    def _insert_readings(
+        session: Session, meter_id: int, readings: pd.DataFrame, source: str, batch_id: int
+    ) -> int:
         """Bulk insert through the DBAPI with plain tuples (SQLAlchemy's per-row conversions are ~6x
         slower here); returns the number of rows actually stored."""
         if readings.empty:
@@ -275,7 +285,9 @@ class ReadingService:
         connection = session.connection()
         if connection.dialect.name == "sqlite":
             ts = _sqlite_ts_text(readings[TS_UTC]).tolist()
-            rows = list(zip([meter_id] * n, ts, energy, kinds, durations, [source] * n, [batch_id] * n, strict=True))
+            rows = list(
+                zip([meter_id] * n, ts, energy, kinds, durations, [source] * n, [batch_id] * n, strict=True)
+            )
             cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
             cursor.executemany(
                 "INSERT INTO reading (meter_id, ts_utc, energy_kwh, kind, duration_s, source, batch_id) "
@@ -345,8 +357,10 @@ class ReadingService:
         with self.db.session() as session:
             return int(
                 session.execute(
-                    text("SELECT count(*) FROM reading JOIN meter ON meter.id = reading.meter_id "
-                         "WHERE meter.external_id = :e"),
+                    text(
+                        "SELECT count(*) FROM reading JOIN meter ON meter.id = reading.meter_id "
+                        "WHERE meter.external_id = :e"
+                    ),
                     {"e": external_id},
                 ).scalar_one()
             )
@@ -367,25 +381,35 @@ def _int_or_none(value: Any) -> int | None:
 class LeaderboardService:
     """Scores a contest from its stored daily consumption (scoring itself is pure pandas)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Callable[[], dt.datetime] | None = None) -> None:
         self.db = db
+        #: where "now" comes from (tests and replays pass a fixed clock)
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
 
-    def score(self, slug: str, as_of: dt.datetime | None = None) -> tuple[ContestInfo, Leaderboard, dict[int, str]]:
-        as_of = as_of or dt.datetime.now(dt.UTC)
+    def score(
+        self, slug: str, as_of: dt.datetime | None = None
+    ) -> tuple[ContestInfo, Leaderboard, dict[int, str]]:
+        as_of = as_of or self.clock()
         with self.db.session() as session:
             contest = _get_contest(session, slug)
             info = _contest_info(contest)
             teams = {t.id: t.name for t in contest.teams}
             hh_rows = session.execute(
                 select(
-                    Household.id, Household.team_id, Household.persons, Household.pseudonym,
+                    Household.id,
+                    Household.team_id,
+                    Household.persons,
+                    Household.pseudonym,
                     Household.public_listing,
                 ).where(Household.contest_id == contest.id)
             ).all()
             daily_rows = session.execute(
                 select(
-                    DailyConsumption.meter_id, Meter.household_id, DailyConsumption.day,
-                    DailyConsumption.energy_kwh, DailyConsumption.coverage_fraction,
+                    DailyConsumption.meter_id,
+                    Meter.household_id,
+                    DailyConsumption.day,
+                    DailyConsumption.energy_kwh,
+                    DailyConsumption.coverage_fraction,
                 )
                 .join(Meter, Meter.id == DailyConsumption.meter_id)
                 .join(Household, Household.id == Meter.household_id)
@@ -404,7 +428,9 @@ class LeaderboardService:
         board = score_contest(daily, households, scoring_rules(info), pd.Timestamp(as_of))
         return info, board, teams
 
-    def leaderboard(self, slug: str, as_of: dt.datetime | None = None, *, public_only: bool = True) -> LeaderboardView:
+    def leaderboard(
+        self, slug: str, as_of: dt.datetime | None = None, *, public_only: bool = True
+    ) -> LeaderboardView:
         """The leaderboard of ``slug``; with ``public_only`` households not opted in are left out of the
         household table (they still count for their team)."""
         info, board, team_names = self.score(slug, as_of)
@@ -462,3 +488,137 @@ class LeaderboardService:
             households=tuple(households),
             findings=board.findings,
         )
+
+
+def _household_info(h: Household) -> HouseholdInfo:
+    return HouseholdInfo(
+        id=h.id,
+        contest_slug=h.contest.slug,
+        contest_name=h.contest.name,
+        pseudonym=h.pseudonym,
+        team=h.team.name if h.team else None,
+        persons=h.persons,
+        living_area_m2=h.living_area_m2,
+        public_listing=h.public_listing,
+        meters=tuple(
+            MeterInfo(m.external_id, m.carrier, m.kind) for m in sorted(h.meters, key=lambda m: m.id)
+        ),
+    )
+
+
+class HouseholdService:
+    """Households of a contest: adding them, their access codes, and what they may see and do."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def add(
+        self,
+        slug: str,
+        pseudonym: str,
+        *,
+        persons: int = 1,
+        team: str | None = None,
+        public_listing: bool = False,
+        living_area_m2: float | None = None,
+        meters: Sequence[MeterInfo] = (),
+    ) -> tuple[HouseholdInfo, str]:
+        """Add a household (or give an existing one a new code); returns it and its new access code.
+
+        The code is shown once: only its hash is stored.
+        """
+        if persons < 1:
+            raise ConfigError(f"persons must be >= 1, got {persons}")
+        code = generate_code()
+        with self.db.session() as session:
+            contest = _get_contest(session, slug)
+            h = session.scalars(
+                select(Household).where(Household.contest_id == contest.id, Household.pseudonym == pseudonym)
+            ).one_or_none()
+            if h is None:
+                h = Household(contest=contest, pseudonym=pseudonym)
+                session.add(h)
+            h.persons = persons
+            h.public_listing = public_listing
+            h.living_area_m2 = living_area_m2
+            if team is not None:
+                t = session.scalars(
+                    select(Team).where(Team.contest_id == contest.id, Team.name == team)
+                ).one_or_none()
+                if t is None:
+                    t = Team(contest=contest, name=team)
+                    session.add(t)
+                h.team = t
+            for m in meters:
+                existing = session.scalars(
+                    select(Meter).where(Meter.external_id == m.external_id)
+                ).one_or_none()
+                if existing is not None and existing.household is not h:
+                    raise ConfigError(f"meter {m.external_id!r} belongs to another household")
+                if existing is None:
+                    session.add(Meter(external_id=m.external_id, carrier=m.carrier, kind=m.kind, household=h))
+            h.access_code_hash = hash_code(code)
+            session.flush()
+            session.refresh(h)
+            return _household_info(h), code
+
+    def authenticate(self, code: str) -> HouseholdInfo:
+        """The household whose access code this is; :class:`PermissionDenied` otherwise."""
+        if len(normalize_code(code)) < 8:
+            raise PermissionDenied("Zugangscode ungültig / invalid access code", key="auth.invalid_code")
+        with self.db.session() as session:
+            h = session.scalars(
+                select(Household).where(Household.access_code_hash == hash_code(code))
+            ).first()
+            if h is None:
+                raise PermissionDenied("Zugangscode ungültig / invalid access code", key="auth.invalid_code")
+            return _household_info(h)
+
+    def get(self, household_id: int) -> HouseholdInfo:
+        with self.db.session() as session:
+            h = session.get(Household, household_id)
+            if h is None:
+                raise HouseholdNotFound(f"no household with id {household_id}")
+            return _household_info(h)
+
+    def require_own_meter(self, household_id: int, meter_external_id: str) -> MeterInfo:
+        """The meter, if it belongs to this household; :class:`PermissionDenied` otherwise."""
+        info = self.get(household_id)
+        for m in info.meters:
+            if m.external_id == meter_external_id:
+                return m
+        raise PermissionDenied(
+            f"Zähler {meter_external_id!r} gehört nicht zu diesem Haushalt / meter {meter_external_id!r} "
+            "does not belong to this household",
+            key="auth.not_own_meter",
+        )
+
+    def batches(self, household_id: int, limit: int = 50) -> list[BatchSummary]:
+        with self.db.session() as session:
+            rows = session.execute(
+                select(ImportBatch, Meter.external_id)
+                .join(Meter, Meter.id == ImportBatch.meter_id)
+                .where(Meter.household_id == household_id)
+                .order_by(ImportBatch.id.desc())
+                .limit(limit)
+            ).all()
+            return [
+                BatchSummary(
+                    b.id,
+                    ext,
+                    b.source,
+                    b.filename,
+                    b.created_at,
+                    b.rows_read,
+                    b.rows_stored,
+                    b.rows_duplicate,
+                    b.rows_rejected,
+                )
+                for b, ext in rows
+            ]
+
+    def batch_of_household(self, household_id: int, batch_id: int) -> BatchSummary:
+        for b in self.batches(household_id, limit=10_000):
+            if b.batch_id == batch_id:
+                return b
+        raise PermissionDenied("Import nicht gefunden / import not found", key="auth.not_own_batch")

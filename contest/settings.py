@@ -51,12 +51,15 @@ class WebSettings:
     secret_key: signs session cookies (``CONTEST_SECRET_KEY``); a random one per process if unset,
         which logs everybody out on restart — set it in production.
     max_upload_bytes: largest accepted upload [bytes] (``CONTEST_MAX_UPLOAD_BYTES``, default 20 MB)
+    upload_dir: where uploads wait for the household's confirmation (``CONTEST_UPLOAD_DIR``, default
+        ``./var/uploads``)
     """
 
     host: str = "127.0.0.1"
     port: int = 8000
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
     max_upload_bytes: int = 20 * 1024 * 1024
+    upload_dir: str = "var/uploads"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,5 +82,6 @@ def load_settings() -> Settings:
         port=_env_int("CONTEST_WEB_PORT", 8000),
         secret_key=os.environ.get("CONTEST_SECRET_KEY") or secrets.token_hex(32),
         max_upload_bytes=_env_int("CONTEST_MAX_UPLOAD_BYTES", 20 * 1024 * 1024),
+        upload_dir=_env("CONTEST_UPLOAD_DIR", "var/uploads"),
     )
     return Settings(db=DbSettings(url=url), web=web)

@@ -2,15 +2,54 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import asdict
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pandas as pd
 
 from contest.db import Database
-from contest.domain import ImportReport
+from contest.domain import ImportReport, MeterContext, UploadPreview
 from contest.errors import CsvFormatError
+from contest.readings import ENERGY_KWH, KIND, KIND_REGISTER, TS_UTC
 from contest.services import MeterService, ReadingService
 from ingest.csv_parse import ParsedCsv, parse_csv
+
+PREVIEW_ROWS = 10
+
+
+def _check_period(parsed: ParsedCsv, ctx: MeterContext) -> None:
+    """Refuse a file whose readings all lie outside the contest (baseline start to competition end)."""
+    readings = parsed.readings
+    if readings.empty:
+        return
+    zone = ZoneInfo(ctx.timezone)
+    start = pd.Timestamp(dt.datetime.combine(ctx.baseline_start, dt.time(), zone))
+    end = pd.Timestamp(dt.datetime.combine(ctx.competition_end + dt.timedelta(days=1), dt.time(), zone))
+    first, last = readings[TS_UTC].min(), readings[TS_UTC].max()
+    # A register reading before the start still counts: it opens the first day of the contest.
+    if last < start or first >= end:
+        raise CsvFormatError(
+            f"Die Datei enthält Daten vom {first.tz_convert(zone):%d.%m.%Y} bis {last.tz_convert(zone):%d.%m.%Y}, "
+            f"der Wettbewerb (mit Vergleichszeitraum) läuft vom {ctx.baseline_start:%d.%m.%Y} bis "
+            f"{ctx.competition_end:%d.%m.%Y}. / The file covers {first:%Y-%m-%d} to {last:%Y-%m-%d}, outside "
+            f"the contest ({ctx.baseline_start} to {ctx.competition_end}).",
+            key="upload.outside_contest",
+        )
+
+
+def total_kwh(readings: pd.DataFrame) -> float:
+    """Energy a file accounts for [kWh]: the sum of interval values plus the increases of registers
+    (a register that falls is a reset or meter swap and adds nothing)."""
+    if readings.empty:
+        return 0.0
+    is_register = readings[KIND] == KIND_REGISTER
+    interval_sum = float(readings.loc[~is_register, ENERGY_KWH].sum())
+    register = readings.loc[is_register].sort_values(TS_UTC)[ENERGY_KWH]
+    increases = register.diff().clip(lower=0).sum()
+    return interval_sum + float(increases)
 
 
 class CsvImporter:
@@ -20,16 +59,54 @@ class CsvImporter:
         self.meters = MeterService(db)
         self.readings = ReadingService(db)
 
-    def preview(self, data: bytes, meter_external_id: str) -> ParsedCsv:
-        """Parse without storing (what the upload page shows before the household confirms)."""
-        ctx = self.meters.import_context(meter_external_id)
-        return parse_csv(data, tz=ctx.timezone, carrier=ctx.carrier, gas=ctx.gas)
+    def _parse(self, data: bytes, ctx: MeterContext) -> ParsedCsv:
+        parsed = parse_csv(data, tz=ctx.timezone, carrier=ctx.carrier, gas=ctx.gas)
+        _check_period(parsed, ctx)
+        return parsed
 
-    def import_bytes(self, data: bytes, meter_external_id: str, *, filename: str | None = None) -> ImportReport:
+    def preview(self, data: bytes, meter_external_id: str, *, filename: str | None = None) -> UploadPreview:
+        """Parse without storing: what the upload page shows before the household confirms."""
+        ctx = self.meters.import_context(meter_external_id)
+        parsed = self._parse(data, ctx)
+        d = parsed.dialect
+        zone = ZoneInfo(ctx.timezone)
+        head = parsed.readings.head(PREVIEW_ROWS)
+        first_rows = tuple(
+            (ts.tz_convert(zone).strftime("%d.%m.%Y %H:%M"), float(e))
+            for ts, e in zip(head[TS_UTC], head[ENERGY_KWH], strict=True)
+        )
+        readings = parsed.readings
+        return UploadPreview(
+            meter_external_id=meter_external_id,
+            filename=filename,
+            detected={
+                "encoding": d.encoding,
+                "separator": d.separator,
+                "decimal": d.decimal,
+                "date_format": d.date_format,
+                "timestamp": ", ".join(d.timestamp_columns),
+                "value": ", ".join(d.value_columns),
+                "unit": d.unit,
+                "kind": d.kind,
+                "timestamp_marks": d.timestamp_marks,
+            },
+            ignored_columns=tuple(d.ignored_columns),
+            rows_read=parsed.rows_read,
+            rows_usable=len(readings),
+            rows_rejected=len(parsed.rejections),
+            first_ts_utc=readings[TS_UTC].min().to_pydatetime() if len(readings) else None,
+            last_ts_utc=readings[TS_UTC].max().to_pydatetime() if len(readings) else None,
+            total_kwh=total_kwh(readings),
+            first_rows=first_rows,
+            rejections=tuple(parsed.rejections[:50]),
+        )
+
+    def import_bytes(
+        self, data: bytes, meter_external_id: str, *, filename: str | None = None
+    ) -> ImportReport:
         """Parse ``data`` and store it for the meter in one transaction; bad rows become rejected records."""
         ctx = self.meters.import_context(meter_external_id)
-        parsed = parse_csv(data, tz=ctx.timezone, carrier=ctx.carrier, gas=ctx.gas)
-        details = {"dialect": asdict(parsed.dialect)}
+        parsed = self._parse(data, ctx)
         return self.readings.store(
             ctx,
             parsed.readings,
@@ -38,7 +115,7 @@ class CsvImporter:
             rows_read=parsed.rows_read,
             filename=filename,
             sha256=hashlib.sha256(data).hexdigest(),
-            details=details,
+            details={"dialect": asdict(parsed.dialect)},
         )
 
     def import_file(self, path: str | Path, meter_external_id: str) -> ImportReport:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -12,27 +15,55 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from contest.db import Database
-from contest.services import ContestService, LeaderboardService
+from contest.ports import CsvImportPort
+from contest.services import ContestService, HouseholdService, LeaderboardService, ReadingService
 from contest.settings import WebSettings
+from web.auth import SessionSigner
 from web.controllers import LeaderboardApi, PublicPages
 from web.errors import EXCEPTION_HANDLERS
+from web.pending import PendingUploads
+from web.portal import Portal, PortalDeps
 
 HERE = Path(__file__).parent
 
 
-def create_app(db: Database, web: WebSettings | None = None) -> Litestar:
-    """Build the web app around an open :class:`Database` (migrated by whoever opened it)."""
+def create_app(
+    db: Database,
+    web: WebSettings | None = None,
+    *,
+    clock: Callable[[], dt.datetime] | None = None,
+    importer: CsvImportPort | None = None,
+) -> Litestar:
+    """Build the web app around an open :class:`Database` (migrated by whoever opened it).
+
+    clock: where "now" comes from for leaderboards (default: the system clock, UTC).
+    importer: what turns uploaded CSV files into readings (``ingest.importer.CsvImporter``; the CLI
+        wires it in, since web does not import ingest). Without it the portal refuses uploads.
+    """
+    web = web or WebSettings()
     contests = ContestService(db)
-    boards = LeaderboardService(db)
+    boards = LeaderboardService(db, clock=clock)
+    portal = PortalDeps(
+        households=HouseholdService(db),
+        readings=ReadingService(db),
+        importer=importer,
+        pending=PendingUploads(Path(web.upload_dir)),
+        signer=SessionSigner(web.secret_key),
+        max_upload_bytes=web.max_upload_bytes,
+    )
     return Litestar(
         route_handlers=[
             PublicPages,
             LeaderboardApi,
-            create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
+            Portal,
+            create_static_files_router(
+                path="/static", directories=[HERE / "static"], include_in_schema=False
+            ),
         ],
         dependencies={
             "contests": Provide(lambda: contests, sync_to_thread=False),
             "boards": Provide(lambda: boards, sync_to_thread=False),
+            "portal": Provide(lambda: portal, sync_to_thread=False),
         },
         template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(
@@ -41,6 +72,9 @@ def create_app(db: Database, web: WebSettings | None = None) -> Litestar:
             description="Public leaderboards of energy-saving contests.",
             path="/schema",
         ),
+        csrf_config=CSRFConfig(secret=web.secret_key, exclude=["/api"], cookie_httponly=True),
+        # Slightly above the upload limit so an oversized file gets our clear message, not a bare 413.
+        request_max_body_size=web.max_upload_bytes + 1024 * 1024,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         debug=False,
     )

@@ -40,7 +40,9 @@ class PublicPages(Controller):
         return Template("index.html", context=page_context(_lang(request), contests=items))
 
     @get("/contests/{slug:str}", sync_to_thread=True)
-    def leaderboard_page(self, request: Request[Any, Any, Any], slug: str, boards: LeaderboardService) -> Template:
+    def leaderboard_page(
+        self, request: Request[Any, Any, Any], slug: str, boards: LeaderboardService
+    ) -> Template:
         lang = _lang(request)
         view: LeaderboardView = boards.leaderboard(slug)
         c = view.contest

@@ -6,7 +6,7 @@ import logging
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from contest.errors import ContestError, IngestError, NotFoundError, PermissionDenied
@@ -42,19 +42,28 @@ def _respond(request: Request, status: int, key: str, detail: str) -> Response:
 
 
 def contest_error_handler(request: Request, exc: ContestError) -> Response:
+    if exc.key == "auth.signed_out" and not _wants_json(request):
+        return Redirect("/portal/")  # type: ignore[return-value]
     return _respond(request, status_for(exc), exc.key, exc.message)
 
 
 def http_error_handler(request: Request, exc: HTTPException) -> Response:
     key = "http.not_found" if exc.status_code == 404 else f"http.{exc.status_code}"
-    return _respond(request, exc.status_code, key, exc.detail)
+    detail = exc.detail
+    if exc.status_code == 413:
+        detail = "Die Datei ist zu groß. / The file is too large."
+    elif exc.status_code == 403 and "CSRF" in str(exc.detail):
+        detail = "Das Formular ist abgelaufen – bitte Seite neu laden. / The form expired, please reload."
+    return _respond(request, exc.status_code, key, detail)
 
 
 def unexpected_error_handler(request: Request, exc: Exception) -> Response:
     # Never a stack trace to the visitor; the log keeps it.
     log.exception("unexpected error on %s", request.url.path)
     return _respond(
-        request, HTTP_500_INTERNAL_SERVER_ERROR, "http.internal_error",
+        request,
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "http.internal_error",
         "Ein unerwarteter Fehler ist aufgetreten. / An unexpected error occurred.",
     )
 

@@ -68,8 +68,18 @@ class TeamOut:
 
     @classmethod
     def from_standing(cls, t: TeamStanding) -> TeamOut:
-        return cls(t.rank, t.name, t.status, t.members, t.ranked_members, t.savings_fraction, t.savings_kwh,
-                   t.savings_kwh_per_person, t.expected_kwh, t.actual_kwh)
+        return cls(
+            t.rank,
+            t.name,
+            t.status,
+            t.members,
+            t.ranked_members,
+            t.savings_fraction,
+            t.savings_kwh,
+            t.savings_kwh_per_person,
+            t.expected_kwh,
+            t.actual_kwh,
+        )
 
 
 @dataclass(frozen=True)
@@ -89,9 +99,18 @@ class HouseholdOut:
 
     @classmethod
     def from_standing(cls, h: HouseholdStanding) -> HouseholdOut:
-        return cls(h.rank, h.pseudonym, h.team, h.status, h.savings_fraction, h.savings_kwh,
-                   h.savings_kwh_per_person, h.coverage_fraction, h.baseline_coverage_fraction,
-                   h.competition_coverage_fraction)
+        return cls(
+            h.rank,
+            h.pseudonym,
+            h.team,
+            h.status,
+            h.savings_fraction,
+            h.savings_kwh,
+            h.savings_kwh_per_person,
+            h.coverage_fraction,
+            h.baseline_coverage_fraction,
+            h.competition_coverage_fraction,
+        )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs everything the tests need (system packages as root, Python deps in .venv) and runs them:
+# lint of the import rules, then pytest on SQLite and on a real PostgreSQL, with headless Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || need+=(postgresql)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing system packages: ${need[*]} (run as root, or: sudo apt-get install ${need[*]})" >&2
+    exit 1
+  fi
+  echo "installing system packages: ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+bash scripts/bootstrap.sh "[test]"
+.venv/bin/lint-imports --config pyproject.toml
+exec .venv/bin/pytest "$@"

@@ -1,0 +1,136 @@
+"""A household's CSV goes in, is normalized, scored against its own baseline and ranked on the public
+leaderboard: through the real import path, the real database (SQLite and PostgreSQL) and real HTTP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from contest.config import read_contest_config
+from contest.db import Database
+from contest.services import ContestService, ReadingService
+from ingest.importer import CsvImporter
+from tests.integration.contest_fixture import AS_OF, write_contest_files
+from tests.servers import live_server
+from web.app import create_app
+
+
+def _setup(db: Database, tmp_path: Path) -> dict[str, Path]:
+    files = write_contest_files(tmp_path / "files")
+    ContestService(db).setup(read_contest_config(files["toml"]))
+    importer = CsvImporter(db)
+    for meter in "ABCDE":
+        report = importer.import_file(files[meter], meter)
+        assert report.rows_rejected == 0, report.first_reasons()
+        assert report.rows_stored == report.rows_read
+    return files
+
+
+@pytest.fixture
+def contest_db(db: Database, tmp_path: Path) -> Database:
+    _setup(db, tmp_path)
+    return db
+
+
+@pytest.fixture
+def base_url(contest_db: Database) -> Any:
+    with live_server(create_app(contest_db, clock=lambda: AS_OF)) as url:
+        yield url
+
+
+def test_leaderboard_json_ranks_households_and_teams_by_hand_computed_savings(base_url: str) -> None:
+    body = httpx.get(f"{base_url}/api/contests/test-2026/leaderboard").json()
+    assert body["as_of"].startswith("2026-01-20T23:00:00")  # 21 Jan 00:00 Berlin, in UTC
+    assert body["competition_days_elapsed"] == 10
+    by_name = {h["pseudonym"]: h for h in body["households"]}
+    # C did not opt in to public listing: it is not on the public page (it still counts for its team).
+    assert set(by_name) == {"Amsel", "Biene", "Dachs", "Elster"}
+    amsel, biene, dachs, elster = (by_name[n] for n in ("Amsel", "Biene", "Dachs", "Elster"))
+    assert amsel["savings_fraction"] == pytest.approx((100 - 80) / 100)
+    assert amsel["savings_kwh"] == pytest.approx(20.0)
+    assert amsel["savings_kwh_per_person"] == pytest.approx(20.0 / 2)
+    assert biene["savings_fraction"] == pytest.approx(0.0, abs=1e-9)
+    # A and E both saved 20 %: they share rank 1; C (10 %, hidden) is 3; B (0 %) is 4 (1, 1, 3, 4).
+    assert (amsel["rank"], elster["rank"], biene["rank"]) == (1, 1, 4)
+    assert dachs["status"] == "insufficient_data" and dachs["rank"] is None
+    assert dachs["competition_coverage_fraction"] == pytest.approx(4 / 10)
+    (team,) = body["teams"]
+    assert team["name"] == "Nordviertel" and team["rank"] == 1 and team["ranked_members"] == 3
+    assert team["savings_fraction"] == pytest.approx((20 + 0 + 11) / (100 + 120 + 110))
+
+
+def test_reimporting_the_same_csv_stores_nothing_new(contest_db: Database, tmp_path: Path) -> None:
+    files = write_contest_files(tmp_path / "again")
+    before = ReadingService(contest_db).count_readings("B")
+    report = CsvImporter(contest_db).import_file(files["B"], "B")
+    assert report.rows_read == before == 20 * 24
+    assert (report.rows_stored, report.rows_duplicate, report.rows_rejected) == (0, before, 0)
+    assert ReadingService(contest_db).count_readings("B") == before
+
+
+def test_bad_rows_are_reported_with_line_numbers_and_the_good_rows_are_stored(
+    contest_db: Database, tmp_path: Path
+) -> None:
+    csv = tmp_path / "bad.csv"
+    csv.write_text(
+        "Datum;Zählerstand (kWh)\n"  # line 1
+        "01.02.2026 00:00;1.000,0\n"  # 2
+        "02.02.2026 00:00;1.010,0\n"  # 3
+        "03.02.2026 00:00;zehn\n"  # 4: not a number
+        "04.02.2026 00:00;1.030,0\n"  # 5
+        "31.02.2026 00:00;1.040,0\n"  # 6: no such date
+        "06.02.2026 00:00;1.050,0\n"  # 7
+        "07.02.2026 00:00;1.020,0\n"  # 8: register went backwards
+        "08.02.2026 00:00;1.070,0\n",  # 9
+        encoding="utf-8",
+    )
+    report = CsvImporter(contest_db).import_file(csv, "A")
+    assert (report.rows_read, report.rows_stored, report.rows_rejected) == (8, 5, 3)
+    assert [r.line_no for r in report.rejections] == [4, 6, 8]
+    reasons = [r.reason for r in report.rejections]
+    assert "zehn" in reasons[0]
+    assert "31.02.2026" in reasons[1]
+    assert "1050" in reasons[2].replace(".", "").replace(",", "") or "backwards" in reasons[2]
+    stored = ReadingService(contest_db).rejected_records(report.batch_id)
+    assert [(r.line_no, r.raw) for r in stored] == [
+        (4, "03.02.2026 00:00;zehn"),
+        (6, "31.02.2026 00:00;1.040,0"),
+        (8, "07.02.2026 00:00;1.020,0"),
+    ]
+
+
+def test_unknown_contest_is_a_friendly_404_not_a_stack_trace(base_url: str) -> None:
+    api = httpx.get(f"{base_url}/api/contests/nope/leaderboard")
+    assert api.status_code == 404
+    assert api.json() == {
+        "status": 404,
+        "error": "contest.contest_not_found",
+        "detail": "no contest with the slug 'nope'",
+    }
+    page = httpx.get(f"{base_url}/contests/nope")
+    assert page.status_code == 404
+    assert "text/html" in page.headers["content-type"]
+    assert "Nicht gefunden" in page.text and "Traceback" not in page.text
+    missing = httpx.get(f"{base_url}/no/such/page")
+    assert missing.status_code == 404 and "Nicht gefunden" in missing.text
+
+
+def test_openapi_describes_the_leaderboard(base_url: str) -> None:
+    spec = httpx.get(f"{base_url}/schema/openapi.json").json()
+    assert "/api/contests/{slug}/leaderboard" in spec["paths"]
+    assert "LeaderboardOut" in str(spec["components"]["schemas"])
+
+
+def test_html_page_shows_both_tables_in_german(base_url: str) -> None:
+    page = httpx.get(f"{base_url}/contests/test-2026")
+    assert page.status_code == 200
+    html = page.text
+    assert "Testwettbewerb 2026" in html and "Nordviertel" in html
+    assert "20,0 %" in html  # Amsel's savings, German decimal comma
+    assert "Chamäleon" not in html  # not opted in
+    assert "zu wenig Daten" in html  # Dachs
+    english = httpx.get(f"{base_url}/contests/test-2026?lang=en").text
+    assert "20.0%" in english and "not enough data" in english

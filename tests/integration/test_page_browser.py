@@ -1,0 +1,59 @@
+"""The public leaderboard page in a real headless Chromium: populated, German, readable on a phone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contest.config import read_contest_config
+from contest.db import Database
+from contest.services import ContestService
+from ingest.importer import CsvImporter
+from tests.integration.contest_fixture import AS_OF, write_contest_files
+from tests.servers import live_server
+from web.app import create_app
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def base_url(tmp_path: Path) -> Iterator[str]:
+    db = Database(f"sqlite:///{tmp_path / 'page.sqlite3'}")
+    files = write_contest_files(tmp_path / "files")
+    ContestService(db).setup(read_contest_config(files["toml"]))
+    for meter in "ABCDE":
+        CsvImporter(db).import_file(files[meter], meter)
+    with live_server(create_app(db, clock=lambda: AS_OF)) as url:
+        yield url
+    db.dispose()
+
+
+def test_leaderboard_page_renders_tables_on_a_phone(browser: Any, base_url: str) -> None:
+    page = browser.new_page(viewport={"width": 375, "height": 740}, locale="de-DE")
+    try:
+        page.goto(f"{base_url}/", wait_until="load")  # the only contest: redirected to its page
+        assert page.url.endswith("/contests/test-2026")
+        assert page.locator("h1").inner_text() == "Testwettbewerb 2026"
+        assert page.locator("html").get_attribute("lang") == "de"
+        team_rows = page.locator("#teams tbody tr")
+        assert team_rows.count() == 1
+        assert "Nordviertel" in team_rows.first.inner_text()
+        rows = [r.inner_text() for r in page.locator("#households tbody tr").all()]
+        assert rows[0].startswith("1") and "Amsel" in rows[0] and "20,0 %" in rows[0]
+        assert any("Dachs" in r and "zu wenig Daten" in r for r in rows)
+        # Readable on a phone: the page itself never scrolls sideways (wide tables scroll in their box).
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0
+        font_px = page.evaluate("parseFloat(getComputedStyle(document.querySelector('td')).fontSize)")
+        assert font_px >= 14
+        page.click("header .lang")
+        page.wait_for_load_state("load")
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert "Leaderboard" in page.title() or page.locator("#households").is_visible()
+    finally:
+        page.close()

@@ -1,0 +1,69 @@
+"""The contest TOML: what city staff write must be checked with messages that name the field."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from contest.config import parse_contest_config
+from contest.errors import ConfigError
+
+GOOD = """
+[contest]
+slug = "musterstadt-2026"
+name = "Energiesparwettbewerb Musterstadt 2026"
+baseline = { start = 2025-10-01, end = 2026-09-30 }
+competition = { start = 2026-10-01, end = 2027-03-31 }
+
+[scoring]
+min_coverage_fraction = 0.75
+
+[gas]
+brennwert_kwh_per_m3 = 11.1
+zustandszahl = 0.9253
+
+[[teams]]
+name = "Nordviertel"
+
+[[households]]
+pseudonym = "Sonnenblume"
+team = "Nordviertel"
+persons = 3
+public = true
+meters = [{ id = "HH1-STROM" }, { id = "HH1-GAS", carrier = "gas", kind = "register" }]
+"""
+
+
+def test_a_complete_contest_file_is_read_with_defaults_filled_in() -> None:
+    cfg = parse_contest_config(GOOD)
+    assert cfg.slug == "musterstadt-2026"
+    assert cfg.timezone == "Europe/Berlin"
+    assert cfg.competition_start == dt.date(2026, 10, 1)
+    assert cfg.min_coverage_fraction == 0.75
+    assert cfg.min_team_members == 3
+    assert cfg.gas.brennwert_kwh_per_m3 == 11.1
+    (hh,) = cfg.households
+    assert hh.public_listing and hh.persons == 3 and hh.team == "Nordviertel"
+    assert [m.carrier for m in hh.meters] == ["electricity", "gas"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("2025-10-01, end = 2026-09-30", "2025-10-01, end = 2026-10-05"), "baseline period must end before"),
+        (('team = "Nordviertel"\npersons', 'team = "Südstadt"\npersons'), "not listed under [[teams]]"),
+        (("persons = 3", "persons = 0"), "persons must be a whole number"),
+        (('id = "HH1-GAS"', 'id = "HH1-STROM"'), "appears twice"),
+        (("[contest]", "[kontest]"), "missing [contest]"),
+        (("brennwert_kwh_per_m3 = 11.1", "brennwert_kwh_per_m3 = 42"), "Brennwert"),
+        (('slug = "musterstadt-2026"', 'slug = ""'), "contest.slug is required"),
+        (("start = 2026-10-01", "start = 2026-13-01"), "not valid TOML"),
+    ],
+)
+def test_mistakes_are_config_errors_that_name_the_problem(change: tuple[str, str], message: str) -> None:
+    text = GOOD.replace(*change)
+    assert text != GOOD
+    with pytest.raises(ConfigError, match=None) as info:
+        parse_contest_config(text)
+    assert message in str(info.value)

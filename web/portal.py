@@ -1,0 +1,222 @@
+"""The household portal: sign in with the personal access code, upload a CSV, preview, confirm, report."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import anyio
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie, UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from contest.errors import IngestError, PermissionDenied
+from contest.ports import CsvImportPort
+from contest.services import HouseholdService, ReadingService
+from web.auth import COOKIE, MAX_AGE_S, SessionSigner
+from web.controllers import _lang, page_context
+from web.i18n import fmt_datetime
+from web.pending import PendingUploads
+
+#: Bytes that never occur in a text CSV; their presence means a binary file (zip, xlsx, pdf, image).
+_BINARY_MARKERS = (b"\x00", b"PK\x03\x04", b"%PDF", b"\x89PNG", b"\xff\xd8\xff")
+
+
+@dataclass
+class LoginForm:
+    code: str
+
+
+@dataclass
+class UploadForm:
+    meter: str
+    file: UploadFile
+
+
+@dataclass(frozen=True)
+class PortalDeps:
+    """What the portal needs, handed in by the app factory."""
+
+    households: HouseholdService
+    readings: ReadingService
+    importer: CsvImportPort | None
+    pending: PendingUploads
+    signer: SessionSigner
+    max_upload_bytes: int
+
+
+def _home(
+    request: Request[Any, Any, Any],
+    portal: PortalDeps,
+    household_id: int,
+    status_code: int = 200,
+    **extra: Any,
+) -> Template:
+    lang = _lang(request)
+    info = portal.households.get(household_id)
+    batches = portal.households.batches(household_id)
+    return Template(
+        "portal.html",
+        context=page_context(
+            lang,
+            household=info,
+            batches=batches,
+            max_upload_mb=portal.max_upload_bytes // (1024 * 1024),
+            when=lambda v: fmt_datetime(v, "Europe/Berlin", lang),
+            **extra,
+        ),
+        status_code=status_code,
+    )
+
+
+def check_upload(data: bytes, max_bytes: int) -> None:
+    """Refuse files that cannot be a CSV before parsing, with a message for the household."""
+    if not data.strip():
+        raise IngestError("Die Datei ist leer. / The file is empty.", key="upload.empty")
+    if len(data) > max_bytes:
+        raise IngestError(
+            f"Die Datei ist größer als {max_bytes // (1024 * 1024)} MB. / The file is larger than "
+            f"{max_bytes // (1024 * 1024)} MB.",
+            key="upload.too_large",
+        )
+    head = data[:4096]
+    if any(marker in head for marker in _BINARY_MARKERS):
+        raise IngestError(
+            "Das ist keine CSV-Datei (Binärdaten, z. B. Excel, ZIP oder PDF). Bitte als CSV exportieren. / "
+            "This is not a CSV file (binary content such as Excel, ZIP or PDF). Please export as CSV.",
+            key="upload.binary",
+        )
+
+
+class Portal(Controller):
+    path = "/portal"
+    include_in_schema = False
+
+    @get("/", sync_to_thread=True)
+    def home(self, request: Request[Any, Any, Any], portal: PortalDeps) -> Template:
+        try:
+            household_id = portal.signer.household_id(request)
+        except PermissionDenied:
+            return Template("portal_login.html", context=page_context(_lang(request)))
+        return _home(request, portal, household_id)
+
+    @post("/login", sync_to_thread=True)
+    def login(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDeps,
+        data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Template | Redirect:
+        try:
+            info = portal.households.authenticate(data.code)
+        except PermissionDenied:
+            return Template(
+                "portal_login.html",
+                context=page_context(_lang(request), error=True),
+                status_code=403,
+            )
+        return Redirect(
+            "/portal/",
+            cookies=[
+                Cookie(COOKIE, portal.signer.dumps(info.id), httponly=True, samesite="lax", max_age=MAX_AGE_S)
+            ],
+        )
+
+    @post("/logout", sync_to_thread=False)
+    def logout(self) -> Redirect:
+        return Redirect("/portal/", cookies=[Cookie(COOKIE, "", max_age=0)])
+
+    @post("/upload")
+    async def upload(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDeps,
+        data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> Template:
+        household_id = portal.signer.household_id(request)
+        # A household can only upload to its own meters: checked before anything is read.
+        await anyio.to_thread.run_sync(portal.households.require_own_meter, household_id, data.meter)
+        content = await data.file.read()
+        filename = data.file.filename or None
+        if portal.importer is None:
+            raise IngestError("Uploads are not enabled on this server", key="upload.disabled")
+        importer = portal.importer
+        try:
+            check_upload(content, portal.max_upload_bytes)
+            preview = await anyio.to_thread.run_sync(
+                lambda: importer.preview(content, data.meter, filename=filename)
+            )
+        except IngestError as exc:
+            message = exc.message
+            return await anyio.to_thread.run_sync(
+                lambda: _home(request, portal, household_id, error=message, status_code=422)
+            )
+        token = await anyio.to_thread.run_sync(
+            portal.pending.put, household_id, data.meter, filename, content
+        )
+        lang = _lang(request)
+        return Template(
+            "upload_preview.html",
+            context=page_context(
+                lang, preview=preview, token=token, when=lambda v: fmt_datetime(v, "Europe/Berlin", lang)
+            ),
+        )
+
+    @post("/upload/{token:str}/confirm", sync_to_thread=True)
+    def confirm(self, request: Request[Any, Any, Any], portal: PortalDeps, token: str) -> Template:
+        household_id = portal.signer.household_id(request)
+        pending = portal.pending.take(token, household_id)
+        portal.households.require_own_meter(household_id, pending.meter_external_id)
+        assert portal.importer is not None
+        try:
+            report = portal.importer.import_bytes(
+                pending.data, pending.meter_external_id, filename=pending.filename
+            )
+        except IngestError as exc:
+            return _home(request, portal, household_id, error=exc.message, status_code=422)
+        return Redirect(f"/portal/imports/{report.batch_id}")  # type: ignore[return-value]
+
+    @post("/upload/{token:str}/cancel", sync_to_thread=True)
+    def cancel(self, request: Request[Any, Any, Any], portal: PortalDeps, token: str) -> Redirect:
+        household_id = portal.signer.household_id(request)
+        with contextlib.suppress(PermissionDenied):  # already gone: nothing to cancel
+            portal.pending.take(token, household_id)
+        return Redirect("/portal/")
+
+    @get("/imports/{batch_id:int}", sync_to_thread=True)
+    def report(self, request: Request[Any, Any, Any], portal: PortalDeps, batch_id: int) -> Template:
+        household_id = portal.signer.household_id(request)
+        batch = portal.households.batch_of_household(household_id, batch_id)
+        rejections = portal.readings.rejected_records(batch_id)
+        lang = _lang(request)
+        return Template(
+            "upload_report.html",
+            context=page_context(
+                lang,
+                batch=batch,
+                rejections=rejections,
+                when=lambda v: fmt_datetime(v, "Europe/Berlin", lang),
+            ),
+        )
+
+    @get("/imports/{batch_id:int}/rejected.csv", sync_to_thread=True)
+    def rejected_csv(
+        self, request: Request[Any, Any, Any], portal: PortalDeps, batch_id: int
+    ) -> Response[bytes]:
+        household_id = portal.signer.household_id(request)
+        portal.households.batch_of_household(household_id, batch_id)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=";")
+        writer.writerow(["Zeile/line", "Grund/reason", "Schlüssel/key", "Inhalt/raw"])
+        for r in portal.readings.rejected_records(batch_id):
+            writer.writerow([r.line_no or "", r.reason, r.key, r.raw])
+        return Response(
+            ("\ufeff" + buffer.getvalue()).encode("utf-8"),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="abgelehnt-import-{batch_id}.csv"'},
+        )
