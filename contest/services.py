@@ -40,7 +40,7 @@ from contest.readings import DURATION_S, ENERGY_KWH, KIND, TS_UTC, Rejection, va
 from contest.units import GasFactors
 from scoring import schema as S
 from scoring.daily import daily_consumption, household_daily
-from scoring.leaderboard import Leaderboard, ScoringRules, score_contest
+from scoring.leaderboard import Leaderboard, ScoringRules, score_contest, shown_savings_fraction
 
 #: Rejections kept in an ImportReport (all of them are stored as RejectedRecord rows).
 REPORT_REJECTIONS_MAX = 1000
@@ -372,6 +372,12 @@ def _float_or_none(value: Any) -> float | None:
     return float(value)
 
 
+def _shown_fraction(value: Any) -> float | None:
+    """The savings fraction as ranked and shown (0.1 percentage point), so pages and API agree with ranks."""
+    raw = _float_or_none(value)
+    return None if raw is None else shown_savings_fraction(raw)
+
+
 def _int_or_none(value: Any) -> int | None:
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
@@ -449,7 +455,7 @@ class LeaderboardService:
                     public_listing=bool(row["public_listing"]),
                     status=str(row[S.STATUS]),
                     rank=_int_or_none(row[S.RANK]),
-                    savings_fraction=_float_or_none(row[S.SAVINGS_FRACTION]),
+                    savings_fraction=_shown_fraction(row[S.SAVINGS_FRACTION]),
                     savings_kwh=_float_or_none(row[S.SAVINGS_KWH]),
                     savings_kwh_per_person=_float_or_none(row[S.SAVINGS_KWH_PER_PERSON]),
                     expected_kwh=_float_or_none(row[S.EXPECTED_KWH]),
@@ -471,7 +477,7 @@ class LeaderboardService:
                 ranked_members=int(row[S.RANKED_MEMBERS]),
                 status=str(row[S.STATUS]),
                 rank=_int_or_none(row[S.RANK]),
-                savings_fraction=_float_or_none(row[S.SAVINGS_FRACTION]),
+                savings_fraction=_shown_fraction(row[S.SAVINGS_FRACTION]),
                 savings_kwh=_float_or_none(row[S.SAVINGS_KWH]),
                 savings_kwh_per_person=_float_or_none(row[S.SAVINGS_KWH_PER_PERSON]),
                 expected_kwh=_float_or_none(row[S.EXPECTED_KWH]),

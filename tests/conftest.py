@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -63,21 +62,33 @@ def chromium_path() -> str:
     for candidate in ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"):
         if Path(candidate).exists():
             return candidate
-    raise RuntimeError("Chromium not found: install Debian's chromium package (the README's test command does)")
+    raise RuntimeError(
+        "Chromium not found: install Debian's chromium package (the README's test command does)"
+    )
 
 
 @pytest.fixture(scope="session")
 def browser(chromium_path: str) -> Iterator[object]:
-    """Headless Debian Chromium driven by Playwright (its own browser download cannot work here)."""
+    """Headless Debian Chromium driven by Playwright (its own browser download cannot work here).
+
+    Playwright gives every launch a fresh, empty profile; tests open their own contexts (viewport,
+    locale, cookies) with ``browser.new_context(...)``.
+    """
     from playwright.sync_api import sync_playwright
 
-    with tempfile.TemporaryDirectory(prefix="contest-chromium-") as profile, sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            profile,
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
             executable_path=chromium_path,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+                "--disable-quic",
+            ],
         )
-        yield context
-        context.close()
+        yield chromium
+        chromium.close()

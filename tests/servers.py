@@ -52,22 +52,51 @@ def postgres_cluster() -> Iterator[str]:
         os.chown(base, pw.pw_uid, pw.pw_gid)
     port = free_port()
     subprocess.run(
-        _as_pg_user([pg_bin("initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                     "--no-sync", "--locale=C.UTF-8"]),
-        check=True, capture_output=True,
+        _as_pg_user(
+            [
+                pg_bin("initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "--locale=C.UTF-8",
+            ]
+        ),
+        check=True,
+        capture_output=True,
     )
     log = base / "server.log"
     subprocess.run(
-        _as_pg_user([pg_bin("pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60", "-o",
-                     f"-h 127.0.0.1 -p {port} -k {base} -c fsync=off -c synchronous_commit=off "
-                     "-c full_page_writes=off", "start"]),
-        check=True, capture_output=True,
+        _as_pg_user(
+            [
+                pg_bin("pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(log),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                f"-h 127.0.0.1 -p {port} -k {base} -c fsync=off -c synchronous_commit=off "
+                "-c full_page_writes=off",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
     )
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run(_as_pg_user([pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
-                       capture_output=True)
+        subprocess.run(
+            _as_pg_user([pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]), capture_output=True
+        )
         shutil.rmtree(base, ignore_errors=True)
 
 

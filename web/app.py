@@ -21,6 +21,7 @@ from contest.settings import WebSettings
 from web.auth import SessionSigner
 from web.controllers import LeaderboardApi, PublicPages
 from web.errors import EXCEPTION_HANDLERS
+from web.i18n import remember_language
 from web.pending import PendingUploads
 from web.portal import Portal, PortalDeps
 
@@ -76,5 +77,6 @@ def create_app(
         # Slightly above the upload limit so an oversized file gets our clear message, not a bare 413.
         request_max_body_size=web.max_upload_bytes + 1024 * 1024,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        before_send=[remember_language],
         debug=False,
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from contest.domain import LeaderboardView
@@ -14,7 +16,7 @@ from web.schemas import ContestOut, LeaderboardOut
 
 
 def _lang(request: Request[Any, Any, Any]) -> str:
-    return pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
+    return pick_language(request.query_params.get("lang"), request.cookies.get("lang"))
 
 
 def page_context(lang: str, **extra: Any) -> dict[str, Any]:
@@ -33,7 +35,9 @@ class PublicPages(Controller):
     include_in_schema = False
 
     @get("/", sync_to_thread=True)
-    def index(self, request: Request[Any, Any, Any], contests: ContestService) -> Template | Redirect:
+    def index(
+        self, request: Request[Any, Any, Any], contests: NamedDependency[ContestService]
+    ) -> Template | Redirect:
         items = contests.list_contests()
         if len(items) == 1:
             return Redirect(f"/contests/{items[0].slug}")
@@ -41,7 +45,10 @@ class PublicPages(Controller):
 
     @get("/contests/{slug:str}", sync_to_thread=True)
     def leaderboard_page(
-        self, request: Request[Any, Any, Any], slug: str, boards: LeaderboardService
+        self,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        boards: NamedDependency[LeaderboardService],
     ) -> Template:
         lang = _lang(request)
         view: LeaderboardView = boards.leaderboard(slug)
@@ -65,11 +72,11 @@ class LeaderboardApi(Controller):
     tags = ["leaderboard"]
 
     @get("/", sync_to_thread=True, summary="All contests")
-    def list_contests(self, contests: ContestService) -> list[ContestOut]:
+    def list_contests(self, contests: NamedDependency[ContestService]) -> list[ContestOut]:
         return [ContestOut.from_info(c) for c in contests.list_contests()]
 
     @get("/{slug:str}", sync_to_thread=True, summary="One contest with its periods and scoring rules")
-    def contest(self, slug: str, contests: ContestService) -> ContestOut:
+    def contest(self, slug: FromPath[str], contests: NamedDependency[ContestService]) -> ContestOut:
         return ContestOut.from_info(contests.get(slug))
 
     @get(
@@ -81,5 +88,5 @@ class LeaderboardApi(Controller):
             "period, over competition days that have data. Fractions are 0..1 (0.12 = 12 %)."
         ),
     )
-    def leaderboard(self, slug: str, boards: LeaderboardService) -> LeaderboardOut:
+    def leaderboard(self, slug: FromPath[str], boards: NamedDependency[LeaderboardService]) -> LeaderboardOut:
         return LeaderboardOut.from_view(boards.leaderboard(slug))

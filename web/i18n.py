@@ -171,15 +171,15 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-def pick_language(query_lang: str | None, accept_language: str | None) -> str:
-    """``?lang=`` wins; otherwise German unless the browser prefers English over German."""
-    if query_lang in LANGUAGES:
-        return query_lang  # type: ignore[return-value]
-    if accept_language:
-        for part in accept_language.split(","):
-            code = part.split(";")[0].strip().lower()[:2]
-            if code in LANGUAGES:
-                return code
+def pick_language(query_lang: str | None, cookie_lang: str | None = None) -> str:
+    """German first: ``?lang=en`` (or the remembered choice in the ``lang`` cookie) switches to English.
+
+    The browser's Accept-Language is not used: a German city's pages stay German for everybody unless
+    the visitor picks English.
+    """
+    for choice in (query_lang, cookie_lang):
+        if choice in LANGUAGES:
+            return choice  # type: ignore[return-value]
     return "de"
 
 
@@ -220,3 +220,16 @@ def fmt_datetime(value: dt.datetime, tz: str, lang: str) -> str:
 
 def fmt_date(value: dt.date, lang: str) -> str:
     return value.strftime("%d.%m.%Y") if lang == "de" else value.isoformat()
+
+
+async def remember_language(message: dict, scope: dict) -> None:  # type: ignore[type-arg]
+    """ASGI ``before_send`` hook: a page opened with ``?lang=xx`` remembers the choice in a cookie."""
+    if message.get("type") != "http.response.start" or scope.get("type") != "http":
+        return
+    query = scope.get("query_string", b"").decode("latin-1")
+    for part in query.split("&"):
+        key, _, value = part.partition("=")
+        if key == "lang" and value in LANGUAGES:
+            cookie = f"lang={value}; Path=/; Max-Age=31536000; SameSite=Lax"
+            message.setdefault("headers", []).append((b"set-cookie", cookie.encode("latin-1")))
+            return

@@ -11,8 +11,9 @@ from typing import Annotated, Any
 import anyio
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie, UploadFile
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from contest.errors import IngestError, PermissionDenied
@@ -98,7 +99,7 @@ class Portal(Controller):
     include_in_schema = False
 
     @get("/", sync_to_thread=True)
-    def home(self, request: Request[Any, Any, Any], portal: PortalDeps) -> Template:
+    def home(self, request: Request[Any, Any, Any], portal: NamedDependency[PortalDeps]) -> Template:
         try:
             household_id = portal.signer.household_id(request)
         except PermissionDenied:
@@ -109,7 +110,7 @@ class Portal(Controller):
     def login(
         self,
         request: Request[Any, Any, Any],
-        portal: PortalDeps,
+        portal: NamedDependency[PortalDeps],
         data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Template | Redirect:
         try:
@@ -123,19 +124,25 @@ class Portal(Controller):
         return Redirect(
             "/portal/",
             cookies=[
-                Cookie(COOKIE, portal.signer.dumps(info.id), httponly=True, samesite="lax", max_age=MAX_AGE_S)
+                Cookie(
+                    key=COOKIE,
+                    value=portal.signer.dumps(info.id),
+                    httponly=True,
+                    samesite="lax",
+                    max_age=MAX_AGE_S,
+                )
             ],
         )
 
     @post("/logout", sync_to_thread=False)
     def logout(self) -> Redirect:
-        return Redirect("/portal/", cookies=[Cookie(COOKIE, "", max_age=0)])
+        return Redirect("/portal/", cookies=[Cookie(key=COOKIE, value="", max_age=0)])
 
     @post("/upload")
     async def upload(
         self,
         request: Request[Any, Any, Any],
-        portal: PortalDeps,
+        portal: NamedDependency[PortalDeps],
         data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> Template:
         household_id = portal.signer.household_id(request)
@@ -168,7 +175,9 @@ class Portal(Controller):
         )
 
     @post("/upload/{token:str}/confirm", sync_to_thread=True)
-    def confirm(self, request: Request[Any, Any, Any], portal: PortalDeps, token: str) -> Template:
+    def confirm(
+        self, request: Request[Any, Any, Any], portal: NamedDependency[PortalDeps], token: FromPath[str]
+    ) -> Template:
         household_id = portal.signer.household_id(request)
         pending = portal.pending.take(token, household_id)
         portal.households.require_own_meter(household_id, pending.meter_external_id)
@@ -182,14 +191,18 @@ class Portal(Controller):
         return Redirect(f"/portal/imports/{report.batch_id}")  # type: ignore[return-value]
 
     @post("/upload/{token:str}/cancel", sync_to_thread=True)
-    def cancel(self, request: Request[Any, Any, Any], portal: PortalDeps, token: str) -> Redirect:
+    def cancel(
+        self, request: Request[Any, Any, Any], portal: NamedDependency[PortalDeps], token: FromPath[str]
+    ) -> Redirect:
         household_id = portal.signer.household_id(request)
         with contextlib.suppress(PermissionDenied):  # already gone: nothing to cancel
             portal.pending.take(token, household_id)
         return Redirect("/portal/")
 
     @get("/imports/{batch_id:int}", sync_to_thread=True)
-    def report(self, request: Request[Any, Any, Any], portal: PortalDeps, batch_id: int) -> Template:
+    def report(
+        self, request: Request[Any, Any, Any], portal: NamedDependency[PortalDeps], batch_id: FromPath[int]
+    ) -> Template:
         household_id = portal.signer.household_id(request)
         batch = portal.households.batch_of_household(household_id, batch_id)
         rejections = portal.readings.rejected_records(batch_id)
@@ -206,7 +219,7 @@ class Portal(Controller):
 
     @get("/imports/{batch_id:int}/rejected.csv", sync_to_thread=True)
     def rejected_csv(
-        self, request: Request[Any, Any, Any], portal: PortalDeps, batch_id: int
+        self, request: Request[Any, Any, Any], portal: NamedDependency[PortalDeps], batch_id: FromPath[int]
     ) -> Response[bytes]:
         household_id = portal.signer.household_id(request)
         portal.households.batch_of_household(household_id, batch_id)

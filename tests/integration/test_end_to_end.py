@@ -59,7 +59,9 @@ def test_leaderboard_json_ranks_households_and_teams_by_hand_computed_savings(ba
     assert dachs["competition_coverage_fraction"] == pytest.approx(4 / 10)
     (team,) = body["teams"]
     assert team["name"] == "Nordviertel" and team["rank"] == 1 and team["ranked_members"] == 3
-    assert team["savings_fraction"] == pytest.approx((20 + 0 + 11) / (100 + 120 + 110))
+    # Fractions are published as ranked: rounded to 0.1 percentage point.
+    assert team["savings_fraction"] == round((20 + 0 + 11) / (100 + 120 + 110), 3)
+    assert team["savings_kwh"] == pytest.approx(20 + 0 + 11)
 
 
 def test_reimporting_the_same_csv_stores_nothing_new(contest_db: Database, tmp_path: Path) -> None:
@@ -77,14 +79,14 @@ def test_bad_rows_are_reported_with_line_numbers_and_the_good_rows_are_stored(
     csv = tmp_path / "bad.csv"
     csv.write_text(
         "Datum;Zählerstand (kWh)\n"  # line 1
-        "01.02.2026 00:00;1.000,0\n"  # 2
-        "02.02.2026 00:00;1.010,0\n"  # 3
-        "03.02.2026 00:00;zehn\n"  # 4: not a number
-        "04.02.2026 00:00;1.030,0\n"  # 5
-        "31.02.2026 00:00;1.040,0\n"  # 6: no such date
-        "06.02.2026 00:00;1.050,0\n"  # 7
-        "07.02.2026 00:00;1.020,0\n"  # 8: register went backwards
-        "08.02.2026 00:00;1.070,0\n",  # 9
+        "22.01.2026 00:00;5.000,0\n"  # 2
+        "23.01.2026 00:00;5.010,0\n"  # 3
+        "24.01.2026 00:00;zehn\n"  # 4: not a number
+        "25.01.2026 00:00;5.030,0\n"  # 5
+        "31.02.2026 00:00;5.040,0\n"  # 6: no such date
+        "27.01.2026 00:00;5.050,0\n"  # 7
+        "28.01.2026 00:00;5.020,0\n"  # 8: register went backwards
+        "29.01.2026 00:00;5.070,0\n",  # 9
         encoding="utf-8",
     )
     report = CsvImporter(contest_db).import_file(csv, "A")
@@ -93,12 +95,12 @@ def test_bad_rows_are_reported_with_line_numbers_and_the_good_rows_are_stored(
     reasons = [r.reason for r in report.rejections]
     assert "zehn" in reasons[0]
     assert "31.02.2026" in reasons[1]
-    assert "1050" in reasons[2].replace(".", "").replace(",", "") or "backwards" in reasons[2]
+    assert "backwards" in reasons[2] and "5050" in reasons[2].replace(".", "").replace(",", "")
     stored = ReadingService(contest_db).rejected_records(report.batch_id)
     assert [(r.line_no, r.raw) for r in stored] == [
-        (4, "03.02.2026 00:00;zehn"),
-        (6, "31.02.2026 00:00;1.040,0"),
-        (8, "07.02.2026 00:00;1.020,0"),
+        (4, "24.01.2026 00:00;zehn"),
+        (6, "31.02.2026 00:00;5.040,0"),
+        (8, "28.01.2026 00:00;5.020,0"),
     ]
 
 

@@ -32,7 +32,8 @@ def base_url(tmp_path: Path) -> Iterator[str]:
 
 
 def test_leaderboard_page_renders_tables_on_a_phone(browser: Any, base_url: str) -> None:
-    page = browser.new_page(viewport={"width": 375, "height": 740}, locale="de-DE")
+    context = browser.new_context(viewport={"width": 375, "height": 740}, locale="de-DE")
+    page = context.new_page()
     try:
         page.goto(f"{base_url}/", wait_until="load")  # the only contest: redirected to its page
         assert page.url.endswith("/contests/test-2026")
@@ -56,4 +57,4 @@ def test_leaderboard_page_renders_tables_on_a_phone(browser: Any, base_url: str)
         assert page.locator("html").get_attribute("lang") == "en"
         assert "Leaderboard" in page.title() or page.locator("#households").is_visible()
     finally:
-        page.close()
+        context.close()
