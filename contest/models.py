@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -19,7 +20,6 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeEngine
@@ -34,18 +34,21 @@ NAMING = {
 }
 
 
-#: How UTC datetimes look in SQLite: ``2026-10-01T22:00:00.000000`` (naive UTC, fixed width).
-SQLITE_TS_FORMAT = "%(year)04d-%(month)02d-%(day)02dT%(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d"
-SQLITE_UTC_DATETIME = sqlite.DATETIME(
-    storage_format=SQLITE_TS_FORMAT,
-    regexp=r"(\d+)-(\d+)-(\d+)T(\d+):(\d+):(\d+)(?:\.(\d+))?",
-)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def to_epoch_us(value: dt.datetime) -> int:
+    """Microseconds since 1970-01-01 UTC of an aware datetime (how SQLite stores UTC times here)."""
+    delta = value - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """Aware UTC datetimes in, aware UTC datetimes out, on every database.
 
-    SQLite has no time zones: values are stored as naive UTC text and made aware again on load.
+    PostgreSQL stores ``timestamptz``. SQLite has no time type: values are stored as integer
+    microseconds since 1970-01-01 UTC, which compare and sort correctly and let bulk writers pass
+    numpy's int64 view of a UTC column straight through (formatting 1 M timestamps as text cost 0.4 s).
     A naive datetime is a programming error here (rule: time is aware), so it raises.
     """
 
@@ -54,24 +57,24 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "sqlite":
-            # ISO text with a "T" so bulk writers can use numpy's datetime_as_string directly;
-            # every SQLite value of this type must have this exact form, or comparisons break.
-            return dialect.type_descriptor(SQLITE_UTC_DATETIME)
+            return dialect.type_descriptor(BigInteger())
         return dialect.type_descriptor(DateTime(timezone=True))
 
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r} given to a UTC column")
         value = value.astimezone(dt.UTC)
         if dialect.name == "sqlite":
-            return value.replace(tzinfo=None)
+            return to_epoch_us(value)
         return value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
+        if isinstance(value, int):
+            return _EPOCH + dt.timedelta(microseconds=value)
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
@@ -181,23 +184,25 @@ class ImportBatch(Base):
 
 
 class Reading(Base):
-    __tablename__ = "reading"
-    # Re-importing the same data stores nothing twice.
-    __table_args__ = (UniqueConstraint("meter_id", "ts_utc", "kind"),)
+    """One reading of a meter. The natural key (meter, time, kind) is the primary key: re-importing the
+    same data stores nothing twice, and on SQLite the table is the key's B-tree (WITHOUT ROWID), which
+    makes bulk imports ~2.5x faster than a rowid table plus a unique index (measured, BENCHMARKS.md)."""
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id", ondelete="CASCADE"))
+    __tablename__ = "reading"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id", ondelete="CASCADE"), primary_key=True)
     #: register: time of the reading; interval: start of the interval [UTC]
-    ts_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ts_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime, primary_key=True)
+    #: "register" or "interval"
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
     #: register: counter value [kWh]; interval: energy in the interval [kWh]
     energy_kwh: Mapped[float] = mapped_column(Float)
-    kind: Mapped[str] = mapped_column(String(10))
     #: interval length [s]; NULL for register readings
     duration_s: Mapped[float | None] = mapped_column(Float)
     source: Mapped[str] = mapped_column(String(20))
-    batch_id: Mapped[int | None] = mapped_column(
-        ForeignKey("import_batch.id", ondelete="SET NULL"), index=True
-    )
+    #: the import that stored it (no index: only an admin's "undo import" looks rows up by batch)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id", ondelete="SET NULL"))
 
 
 class RejectedRecord(Base):

@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import and_, delete, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from contest.access import generate_code, hash_code, normalize_code
@@ -33,10 +36,20 @@ from contest.models import (
     Household,
     ImportBatch,
     Meter,
+    Reading,
     RejectedRecord,
     Team,
 )
-from contest.readings import DURATION_S, ENERGY_KWH, KIND, TS_UTC, Rejection, validate_readings
+from contest.readings import (
+    DURATION_S,
+    ENERGY_KWH,
+    KIND,
+    KIND_INTERVAL,
+    KIND_REGISTER,
+    TS_UTC,
+    Rejection,
+    validate_readings,
+)
 from contest.units import GasFactors
 from scoring import schema as S
 from scoring.daily import daily_consumption, household_daily
@@ -192,10 +205,57 @@ class MeterService:
             )
 
 
-def _sqlite_ts_text(ts: pd.Series) -> np.ndarray:
-    """UTC timestamps as the fixed-width text SQLite stores (see contest.models.SQLITE_TS_FORMAT)."""
-    values = ts.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[us]")
-    return np.datetime_as_string(values, unit="us")
+def _epoch_us(ts: pd.Series) -> np.ndarray:
+    """UTC timestamps as int64 microseconds since 1970 (how SQLite stores them, see models.UTCDateTime)."""
+    naive_utc = ts.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+    return naive_utc.astype("datetime64[us]").astype("int64")
+
+
+@dataclass(frozen=True, slots=True)
+class _DailyPlan:
+    """Daily consumption to recompute for one meter: days ``day_lo``..``day_hi`` (local) from the older
+    readings of that window plus the new ones. ``compute`` is pure pandas (safe in a thread)."""
+
+    meter_id: int
+    tz: str
+    day_lo: dt.date
+    day_hi: dt.date
+    old: pd.DataFrame
+    new: pd.DataFrame
+
+    def compute(self) -> pd.DataFrame:
+        fresh = self.new[[TS_UTC, ENERGY_KWH, KIND, DURATION_S]]
+        # Where a new reading repeats a stored one, the stored one is kept (ON CONFLICT DO NOTHING).
+        readings = pd.concat([self.old, fresh], ignore_index=True).drop_duplicates(
+            [TS_UTC, KIND], keep="first"
+        )
+        readings[S.METER_ID] = self.meter_id
+        daily, _findings = daily_consumption(readings, self.tz)
+        days = pd.to_datetime(daily[S.DAY]).dt.date
+        return daily[(days >= self.day_lo) & (days <= self.day_hi)]
+
+    def write(self, session: Session, daily: pd.DataFrame) -> None:
+        session.execute(
+            delete(DailyConsumption).where(
+                DailyConsumption.meter_id == self.meter_id,
+                DailyConsumption.day >= self.day_lo,
+                DailyConsumption.day <= self.day_hi,
+            )
+        )
+        if daily.empty:
+            return
+        session.execute(
+            insert(DailyConsumption),
+            [
+                {"meter_id": self.meter_id, "day": d, "energy_kwh": float(e), "coverage_fraction": float(c)}
+                for d, e, c in zip(
+                    pd.to_datetime(daily[S.DAY]).dt.date.tolist(),
+                    daily[S.ENERGY_KWH].tolist(),
+                    daily[S.COVERAGE_FRACTION].tolist(),
+                    strict=True,
+                )
+            ],
+        )
 
 
 class ReadingService:
@@ -233,7 +293,13 @@ class ReadingService:
             )
             session.add(batch)
             session.flush()
-            stored = self._insert_readings(session, ctx.meter_id, readings, source, batch.id)
+            # The daily consumption of the affected days is computed (pure pandas) in a thread while
+            # SQLite, which releases the GIL, stores the readings: imports of 1 M rows save ~0.4 s.
+            plan = self._daily_plan(session, ctx.meter_id, ctx.timezone, readings, batch.id)
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                daily_job = pool.submit(plan.compute)
+                stored = self._insert_readings(session, ctx.meter_id, readings, source, batch.id)
+                daily = daily_job.result()
             if rejections:
                 session.execute(
                     insert(RejectedRecord),
@@ -253,7 +319,7 @@ class ReadingService:
             batch.rows_stored = stored
             batch.rows_duplicate = len(readings) - stored
             if stored:
-                self._rebuild_daily(session, ctx.meter_id, ctx.timezone)
+                plan.write(session, daily)
             first = readings[TS_UTC].min() if len(readings) else None
             last = readings[TS_UTC].max() if len(readings) else None
             return ImportReport(
@@ -274,28 +340,39 @@ class ReadingService:
     def _insert_readings(
         session: Session, meter_id: int, readings: pd.DataFrame, source: str, batch_id: int
     ) -> int:
-        """Bulk insert through the DBAPI with plain tuples (SQLAlchemy's per-row conversions are ~6x
-        slower here); returns the number of rows actually stored."""
+        """Bulk insert through the DBAPI; returns the number of rows actually stored (the rest were
+        stored before). SQLAlchemy's executemany converts every value (~0.2 M rows/s); here SQLite gets
+        two bound values per row and the per-batch constants as literals (~0.4 M rows/s with the key),
+        PostgreSQL gets COPY."""
         if readings.empty:
             return 0
-        n = len(readings)
-        energy = readings[ENERGY_KWH].astype("float64").tolist()
-        kinds = readings[KIND].astype(str).tolist()
-        durations = [None if math.isnan(d) else d for d in readings[DURATION_S].astype("float64").tolist()]
+        if source not in ("csv", "mqtt", "manual"):
+            raise ValueError(f"unknown reading source {source!r}")
         connection = session.connection()
         if connection.dialect.name == "sqlite":
-            ts = _sqlite_ts_text(readings[TS_UTC]).tolist()
-            rows = list(
-                zip([meter_id] * n, ts, energy, kinds, durations, [source] * n, [batch_id] * n, strict=True)
-            )
             cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            cursor.executemany(
-                "INSERT INTO reading (meter_id, ts_utc, energy_kwh, kind, duration_s, source, batch_id) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (meter_id, ts_utc, kind) DO NOTHING",
-                rows,
-            )
-            return int(cursor.rowcount)
+            stored = 0
+            durations = readings[DURATION_S].astype("float64")
+            # Rows of one kind and one interval length share their constants (usually: one group).
+            groups = readings.groupby([readings[KIND], durations.fillna(-1.0)], sort=False)
+            for (kind, duration), group in groups:
+                if kind not in (KIND_REGISTER, KIND_INTERVAL):
+                    raise ValueError(f"unknown reading kind {kind!r}")
+                duration_sql = "NULL" if duration < 0 else repr(float(duration))
+                sql = (
+                    "INSERT INTO reading (meter_id, ts_utc, energy_kwh, kind, duration_s, source, batch_id) "
+                    f"VALUES ({int(meter_id)}, ?, ?, '{kind}', {duration_sql}, '{source}', {int(batch_id)}) "
+                    "ON CONFLICT (meter_id, ts_utc, kind) DO NOTHING"
+                )
+                ts = _epoch_us(group[TS_UTC]).tolist()
+                energy = group[ENERGY_KWH].astype("float64").tolist()
+                cursor.executemany(sql, zip(ts, energy, strict=True))
+                stored += int(cursor.rowcount)
+            return stored
         # PostgreSQL: COPY into a temporary table, then one INSERT ... ON CONFLICT DO NOTHING.
+        energy = readings[ENERGY_KWH].astype("float64").tolist()
+        kinds = readings[KIND].astype(str).tolist()
+        durations_py = [None if math.isnan(d) else d for d in readings[DURATION_S].astype("float64").tolist()]
         ts_py = readings[TS_UTC].dt.tz_convert("UTC").dt.to_pydatetime().tolist()
         raw = connection.connection.driver_connection
         with raw.cursor() as cur:  # type: ignore[union-attr]
@@ -305,7 +382,7 @@ class ReadingService:
             )
             cur.execute("TRUNCATE reading_in")
             with cur.copy("COPY reading_in (ts_utc, energy_kwh, kind, duration_s) FROM STDIN") as copy:
-                for row in zip(ts_py, energy, kinds, durations, strict=True):
+                for row in zip(ts_py, energy, kinds, durations_py, strict=True):
                     copy.write_row(row)
             cur.execute(
                 "INSERT INTO reading (meter_id, ts_utc, energy_kwh, kind, duration_s, source, batch_id) "
@@ -316,35 +393,91 @@ class ReadingService:
             return int(cur.rowcount)
 
     @staticmethod
-    def load_readings(session: Session, meter_id: int) -> pd.DataFrame:
-        result = session.execute(
-            text("SELECT ts_utc, energy_kwh, kind, duration_s FROM reading WHERE meter_id = :m"),
-            {"m": meter_id},
-        )
-        frame = pd.DataFrame(result.all(), columns=[TS_UTC, ENERGY_KWH, KIND, DURATION_S])
-        frame[TS_UTC] = pd.to_datetime(frame[TS_UTC], utc=True, format="ISO8601")
+    def _frame(rows: Sequence[Any]) -> pd.DataFrame:
+        frame = pd.DataFrame(list(rows), columns=[TS_UTC, ENERGY_KWH, KIND, DURATION_S])
+        if len(frame) and isinstance(frame[TS_UTC].iloc[0], int | np.integer):  # raw SQLite values
+            frame[TS_UTC] = pd.to_datetime(frame[TS_UTC].astype("int64"), unit="us", utc=True)
+        else:
+            frame[TS_UTC] = pd.to_datetime(frame[TS_UTC], utc=True, format="ISO8601")
         frame[ENERGY_KWH] = frame[ENERGY_KWH].astype("float64")
         frame[DURATION_S] = frame[DURATION_S].astype("float64")
         frame[KIND] = frame[KIND].astype(str)
         return frame
 
-    def _rebuild_daily(self, session: Session, meter_id: int, tz: str) -> None:
-        readings = self.load_readings(session, meter_id)
-        readings[S.METER_ID] = meter_id
-        daily, _findings = daily_consumption(readings, tz)
-        session.execute(delete(DailyConsumption).where(DailyConsumption.meter_id == meter_id))
-        if daily.empty:
-            return
-        days = pd.to_datetime(daily[S.DAY]).dt.date.tolist()
-        session.execute(
-            insert(DailyConsumption),
-            [
-                {"meter_id": meter_id, "day": d, "energy_kwh": float(e), "coverage_fraction": float(c)}
-                for d, e, c in zip(
-                    days, daily[S.ENERGY_KWH].tolist(), daily[S.COVERAGE_FRACTION].tolist(), strict=True
-                )
-            ],
+    @classmethod
+    def load_readings(cls, session: Session, meter_id: int) -> pd.DataFrame:
+        """All readings of a meter (ts_utc, energy_kwh, kind, duration_s)."""
+        result = session.execute(
+            text("SELECT ts_utc, energy_kwh, kind, duration_s FROM reading WHERE meter_id = :m"),
+            {"m": meter_id},
         )
+        return cls._frame(result.all())
+
+    def _daily_plan(
+        self, session: Session, meter_id: int, tz: str, new: pd.DataFrame, batch_id: int
+    ) -> _DailyPlan:
+        """Which local days the new readings can change, and the older readings those days need.
+
+        New readings change the register segments from the last older reading before them to the
+        first older reading after them, and the days their intervals touch. Those days are rebuilt
+        from every reading that contributes to them: the new ones (from memory, so a large first
+        import never reads its rows back) and the older ones of that window (from the database).
+        """
+        zone = ZoneInfo(tz)
+        older = or_(Reading.batch_id.is_(None), Reading.batch_id != batch_id)
+        mine = (Reading.meter_id == meter_id, older)
+        ends = new[TS_UTC] + pd.to_timedelta(new[DURATION_S].fillna(0), unit="s")
+        lo, hi = new[TS_UTC].min().to_pydatetime(), ends.max().to_pydatetime()
+        registers = Reading.kind == KIND_REGISTER
+        prev = session.scalar(select(func.max(Reading.ts_utc)).where(*mine, registers, Reading.ts_utc < lo))
+        nxt = session.scalar(select(func.min(Reading.ts_utc)).where(*mine, registers, Reading.ts_utc > hi))
+        day_lo = (prev or lo).astimezone(zone).date()
+        day_hi = (nxt or hi).astimezone(zone).date()
+        window_lo = dt.datetime.combine(day_lo, dt.time(), zone)
+        window_hi = dt.datetime.combine(day_hi + dt.timedelta(days=1), dt.time(), zone)
+        # Register readings just outside the window close the segments that reach into it.
+        a = session.scalar(
+            select(func.max(Reading.ts_utc)).where(*mine, registers, Reading.ts_utc <= window_lo)
+        )
+        b = session.scalar(
+            select(func.min(Reading.ts_utc)).where(*mine, registers, Reading.ts_utc >= window_hi)
+        )
+        rows = session.execute(
+            select(Reading.ts_utc, Reading.energy_kwh, Reading.kind, Reading.duration_s).where(
+                *mine,
+                or_(
+                    and_(registers, Reading.ts_utc >= (a or window_lo), Reading.ts_utc <= (b or window_hi)),
+                    and_(
+                        Reading.kind != KIND_REGISTER,
+                        Reading.ts_utc >= window_lo - dt.timedelta(days=2),
+                        Reading.ts_utc < window_hi,
+                    ),
+                ),
+            )
+        ).all()
+        return _DailyPlan(meter_id, tz, day_lo, day_hi, self._frame(rows), new)
+
+    def rebuild_all_daily(self, external_id: str) -> None:
+        """Recompute a meter's daily consumption from all its readings (repair; tests compare with it)."""
+        ctx = MeterService(self.db).import_context(external_id)
+        with self.db.session() as session:
+            readings = self.load_readings(session, ctx.meter_id)
+            session.execute(delete(DailyConsumption).where(DailyConsumption.meter_id == ctx.meter_id))
+            if readings.empty:
+                return
+            plan = self._daily_plan(session, ctx.meter_id, ctx.timezone, readings, batch_id=-1)
+            plan.write(session, plan.compute())
+
+    def daily(self, external_id: str) -> pd.DataFrame:
+        """The stored daily consumption of a meter (day, energy_kwh, coverage_fraction)."""
+        with self.db.session() as session:
+            rows = session.execute(
+                select(DailyConsumption.day, DailyConsumption.energy_kwh, DailyConsumption.coverage_fraction)
+                .join(Meter, Meter.id == DailyConsumption.meter_id)
+                .where(Meter.external_id == external_id)
+                .order_by(DailyConsumption.day)
+            ).all()
+        return pd.DataFrame(rows, columns=[S.DAY, S.ENERGY_KWH, S.COVERAGE_FRACTION])
 
     def rejected_records(self, batch_id: int) -> list[Rejection]:
         with self.db.session() as session:

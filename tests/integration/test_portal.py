@@ -66,7 +66,9 @@ def test_sign_in_needs_the_right_code(portal_env: tuple[str, dict[str, str]]) ->
     assert ok.status_code == 200 and "Amsel" in ok.text and "Zählerdaten hochladen" in ok.text
 
 
-def test_upload_preview_confirm_report_and_reupload(portal_env: tuple[str, dict[str, str]], db: Database) -> None:
+def test_upload_preview_confirm_report_and_reupload(
+    portal_env: tuple[str, dict[str, str]], db: Database
+) -> None:
     url, codes = portal_env
     p = Portal(url)
     p.login(codes["A"])

@@ -538,8 +538,8 @@ def test_many_rows_are_read_in_one_pass() -> None:
             id="Netz Burgenland (leading space)",
         ),
         pytest.param(
-            "Startdatum;Startuhrzeit;Enddatum;Enduhrzeit;Verbrauch (in kWh)\n01.01.2025;00:00;01.01.2025;00:15;0,1\n"
-            "01.01.2025;00:15;01.01.2025;00:30;0,2\n",
+            "Startdatum;Startuhrzeit;Enddatum;Enduhrzeit;Verbrauch (in kWh)\n"
+            "01.01.2025;00:00;01.01.2025;00:15;0,1\n01.01.2025;00:15;01.01.2025;00:30;0,2\n",
             ("Startdatum", "Startuhrzeit"),
             ("Verbrauch (in kWh)",),
             "start",
@@ -554,8 +554,8 @@ def test_many_rows_are_read_in_one_pass() -> None:
             id="Wiener Netze E-Control",
         ),
         pytest.param(
-            "Verbrauchszeitraum Beginn;Verbrauchszeitraum Ende;Verbrauch;Einheit\n01.01.25 00:00;01.01.25 00:15;0,1;KWH\n"
-            "01.01.25 00:15;01.01.25 00:30;0,2;KWH\n",
+            "Verbrauchszeitraum Beginn;Verbrauchszeitraum Ende;Verbrauch;Einheit\n"
+            "01.01.25 00:00;01.01.25 00:15;0,1;KWH\n01.01.25 00:15;01.01.25 00:30;0,2;KWH\n",
             ("Verbrauchszeitraum Beginn",),
             ("Verbrauch",),
             "start",

@@ -135,11 +135,10 @@ def upgrade() -> None:
 
     op.create_table(
         "reading",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("meter_id", sa.Integer(), nullable=False),
         sa.Column("ts_utc", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("energy_kwh", sa.Float(), nullable=False),
         sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("energy_kwh", sa.Float(), nullable=False),
         sa.Column("duration_s", sa.Float(), nullable=True),
         sa.Column("source", sa.String(length=20), nullable=False),
         sa.Column("batch_id", sa.Integer(), nullable=True),
@@ -152,11 +151,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["meter_id"], ["meter.id"], name=op.f("fk_reading_meter_id_meter"), ondelete="CASCADE"
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_reading")),
-        sa.UniqueConstraint("meter_id", "ts_utc", "kind", name=op.f("uq_reading_meter_id_ts_utc_kind")),
+        sa.PrimaryKeyConstraint("meter_id", "ts_utc", "kind", name=op.f("pk_reading")),
+        sqlite_with_rowid=False,
     )
-    with op.batch_alter_table("reading", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_reading_batch_id"), ["batch_id"], unique=False)
 
     op.create_table(
         "rejected_record",
@@ -195,9 +192,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_rejected_record_batch_id"))
 
     op.drop_table("rejected_record")
-    with op.batch_alter_table("reading", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_reading_batch_id"))
-
     op.drop_table("reading")
     with op.batch_alter_table("import_batch", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_import_batch_meter_id"))
