@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -54,6 +54,32 @@ def setup(file: Annotated[Path, typer.Argument(help="Contest description (TOML)"
     typer.echo(f"Contest {info.slug!r} ready: {len(cfg.teams)} teams, {len(cfg.households)} households.")
 
 
+#: Files larger than this show a progress bar while their rows are stored [bytes].
+PROGRESS_MIN_BYTES = 2_000_000
+
+
+class _StoreProgress:
+    """A progress bar over the rows of an import, opened once the row count is known (after parsing)."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._done = 0
+
+    def __enter__(self) -> _StoreProgress:
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            self._bar = typer.progressbar(length=total, label="Storing rows", show_pos=True)
+            self._bar.__enter__()
+        self._bar.update(done - self._done)
+        self._done = done
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+
 @app.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(help="CSV export or manual readings")],
@@ -63,8 +89,18 @@ def import_(
     from ingest.importer import CsvImporter
 
     settings = load_settings()
+    importer = CsvImporter(_open(settings))
     try:
-        report = CsvImporter(_open(settings)).import_file(file, meter)
+        large = file.stat().st_size > PROGRESS_MIN_BYTES
+    except OSError:
+        large = False
+    try:
+        if not large:
+            report = importer.import_file(file, meter)
+        else:
+            typer.echo(f"Reading {file.name} ({file.stat().st_size / 1e6:.0f} MB) ...")
+            with _StoreProgress() as progress:
+                report = importer.import_file(file, meter, progress=progress)
     except ContestError as exc:
         raise _fail(exc) from exc
     _print_report(report)
@@ -207,6 +243,56 @@ def household_add(
     )
     typer.secho(f"Access code: {code}", bold=True)
     typer.echo("Give this code to the household; it is stored only as a hash and cannot be shown again.")
+
+
+meter_app = typer.Typer(help="Meters of households.", no_args_is_help=True)
+app.add_typer(meter_app, name="meter")
+
+
+def _parse_number(text: str | None) -> float | None:
+    """A meter value as people write it: "12345,6", "12.345,6" or "12345.6"."""
+    if text is None:
+        return None
+    cleaned = text.strip()
+    if "," in cleaned:
+        cleaned = cleaned.replace(".", "").replace(",", ".")
+    try:
+        return float(cleaned)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{text!r} is not a number") from exc
+
+
+@meter_app.command("replace")
+def meter_replace(
+    old: Annotated[str, typer.Argument(help="Id of the meter taken out")],
+    new: Annotated[str, typer.Argument(help="Id of the meter put in")],
+    at: Annotated[
+        str, typer.Option(help="When it was swapped: 2026-11-10T14:30 (contest time zone) or with offset")
+    ],
+    final: Annotated[str | None, typer.Option(help="Last register value of the old meter [kWh]")] = None,
+    initial: Annotated[str, typer.Option(help="First register value of the new meter [kWh]")] = "0",
+) -> None:
+    """Replace a meter from a date on; the household's consumption stays continuous across the swap."""
+    from zoneinfo import ZoneInfo
+
+    from contest.services import MeterService
+
+    settings = load_settings()
+    try:
+        when = dt.datetime.fromisoformat(at.replace(" ", "T"))
+    except ValueError as exc:
+        raise typer.BadParameter(f"--at {at!r} is not a date and time like 2026-11-10T14:30") from exc
+    meters = MeterService(_open(settings))
+    try:
+        ctx = meters.import_context(old)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=ZoneInfo(ctx.timezone))
+        new_ctx = meters.replace(
+            old, new, when, old_final_kwh=_parse_number(final), new_initial_kwh=_parse_number(initial)
+        )
+    except ContestError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"Meter {old} replaced by {new_ctx.external_id} from {when.isoformat()}.")
 
 
 def main() -> None:

@@ -45,6 +45,9 @@ class MeterContext:
     gas: GasFactors
     competition_end: dt.date
     baseline_start: dt.date
+    #: readings must lie in [valid_from, valid_to) (meter installed / replaced); None = open
+    valid_from: dt.datetime | None = None
+    valid_to: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

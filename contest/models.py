@@ -161,9 +161,14 @@ class Meter(Base):
     #: per-meter gas factors; NULL means the contest's
     gas_brennwert_kwh_per_m3: Mapped[float | None] = mapped_column(Float)
     gas_zustandszahl: Mapped[float | None] = mapped_column(Float)
+    #: when the meter was installed / replaced; readings outside [valid_from, valid_to) are rejected
+    valid_from: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    valid_to: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: the meter this one replaced (meter swap), for the household's history
+    replaces_meter_id: Mapped[int | None] = mapped_column(ForeignKey("meter.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    household: Mapped[Household] = relationship(back_populates="meters")
+    household: Mapped[Household] = relationship(back_populates="meters", foreign_keys=[household_id])
 
 
 class ImportBatch(Base):

@@ -55,6 +55,12 @@ from scoring import schema as S
 from scoring.daily import daily_consumption, household_daily
 from scoring.leaderboard import Leaderboard, ScoringRules, score_contest, shown_savings_fraction
 
+#: Rows per executemany call; the progress callback is called after each.
+INSERT_CHUNK_ROWS = 100_000
+
+#: Where readings come from.
+SOURCES = ("csv", "mqtt", "manual")
+
 #: Rejections kept in an ImportReport (all of them are stored as RejectedRecord rows).
 REPORT_REJECTIONS_MAX = 1000
 
@@ -202,7 +208,81 @@ class MeterService:
                 gas=gas,
                 competition_end=contest.competition_end,
                 baseline_start=contest.baseline_start,
+                valid_from=meter.valid_from,
+                valid_to=meter.valid_to,
             )
+
+    def replace(
+        self,
+        old_external_id: str,
+        new_external_id: str,
+        at: dt.datetime,
+        *,
+        old_final_kwh: float | None = None,
+        new_initial_kwh: float | None = 0.0,
+    ) -> MeterContext:
+        """Replace a household's meter from ``at`` on (a meter swap) and return the new meter.
+
+        The old meter takes no readings from ``at`` on, the new one none before. The old meter's final
+        register value and the new meter's initial one are stored as readings at ``at`` [kWh], so the
+        household's consumption stays continuous across the swap: the old meter covers the time up to
+        ``at`` and the new one the time after.
+        """
+        if at.tzinfo is None:
+            raise ConfigError("the time of a meter swap needs a time zone")
+        with self.db.session() as session:
+            old = session.scalars(select(Meter).where(Meter.external_id == old_external_id)).one_or_none()
+            if old is None:
+                raise MeterNotFound(f"no meter with the id {old_external_id!r}")
+            if session.scalars(select(Meter).where(Meter.external_id == new_external_id)).first() is not None:
+                raise ConfigError(f"meter id {new_external_id!r} is already in use")
+            if old.valid_to is not None:
+                raise ConfigError(
+                    f"meter {old_external_id!r} was already replaced on {old.valid_to:%Y-%m-%d %H:%M} UTC"
+                )
+            if old.valid_from is not None and at <= old.valid_from:
+                raise ConfigError(f"meter {old_external_id!r} was installed after {at:%Y-%m-%d %H:%M}")
+            later = session.scalar(
+                select(func.count())
+                .select_from(Reading)
+                .where(Reading.meter_id == old.id, Reading.ts_utc > at)
+            )
+            if later:
+                raise ConfigError(
+                    f"meter {old_external_id!r} has {later} readings after {at:%Y-%m-%d %H:%M} UTC; a meter "
+                    "cannot be replaced before its last reading"
+                )
+            old.valid_to = at
+            new = Meter(
+                external_id=new_external_id,
+                household=old.household,
+                carrier=old.carrier,
+                kind=old.kind,
+                gas_brennwert_kwh_per_m3=old.gas_brennwert_kwh_per_m3,
+                gas_zustandszahl=old.gas_zustandszahl,
+                valid_from=at,
+                replaces_meter_id=old.id,
+            )
+            session.add(new)
+            session.flush()
+            old_id, new_id = old.id, new.id
+        readings = ReadingService(self.db)
+        ts = pd.Timestamp(at).tz_convert("UTC")
+        for meter_ext, value in ((old_external_id, old_final_kwh), (new_external_id, new_initial_kwh)):
+            if value is None:
+                continue
+            frame = pd.DataFrame(
+                {TS_UTC: [ts], ENERGY_KWH: [float(value)], KIND: [KIND_REGISTER], DURATION_S: [float("nan")]}
+            )
+            readings.store(
+                self.import_context(meter_ext),
+                frame,
+                (),
+                source="manual",
+                rows_read=1,
+                details={"meter_swap": {"old_meter_id": old_id, "new_meter_id": new_id}},
+            )
+        return self.import_context(new_external_id)
 
 
 def _epoch_us(ts: pd.Series) -> np.ndarray:
@@ -275,6 +355,7 @@ class ReadingService:
         filename: str | None = None,
         sha256: str | None = None,
         details: dict[str, Any] | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> ImportReport:
         """Store one import in ONE transaction: the batch, the new readings, the rejected rows, and the
         meter's daily consumption. Readings already stored (same meter, time, kind) are counted as
@@ -295,11 +376,15 @@ class ReadingService:
             session.flush()
             # The daily consumption of the affected days is computed (pure pandas) in a thread while
             # SQLite, which releases the GIL, stores the readings: imports of 1 M rows save ~0.4 s.
-            plan = self._daily_plan(session, ctx.meter_id, ctx.timezone, readings, batch.id)
+            plan = (
+                self._daily_plan(session, ctx.meter_id, ctx.timezone, readings, batch.id)
+                if len(readings)
+                else None
+            )
             with ThreadPoolExecutor(max_workers=1) as pool:
-                daily_job = pool.submit(plan.compute)
-                stored = self._insert_readings(session, ctx.meter_id, readings, source, batch.id)
-                daily = daily_job.result()
+                daily_job = pool.submit(plan.compute) if plan else None
+                stored = self._insert_readings(session, ctx.meter_id, readings, source, batch.id, progress)
+                daily = daily_job.result() if daily_job else None
             if rejections:
                 session.execute(
                     insert(RejectedRecord),
@@ -318,7 +403,7 @@ class ReadingService:
                 )
             batch.rows_stored = stored
             batch.rows_duplicate = len(readings) - stored
-            if stored:
+            if stored and plan is not None and daily is not None:
                 plan.write(session, daily)
             first = readings[TS_UTC].min() if len(readings) else None
             last = readings[TS_UTC].max() if len(readings) else None
@@ -338,7 +423,12 @@ class ReadingService:
 
     @staticmethod
     def _insert_readings(
-        session: Session, meter_id: int, readings: pd.DataFrame, source: str, batch_id: int
+        session: Session,
+        meter_id: int,
+        readings: pd.DataFrame,
+        source: str,
+        batch_id: int,
+        progress: Callable[[int, int], None] | None = None,
     ) -> int:
         """Bulk insert through the DBAPI; returns the number of rows actually stored (the rest were
         stored before). SQLAlchemy's executemany converts every value (~0.2 M rows/s); here SQLite gets
@@ -346,12 +436,12 @@ class ReadingService:
         PostgreSQL gets COPY."""
         if readings.empty:
             return 0
-        if source not in ("csv", "mqtt", "manual"):
+        if source not in SOURCES:
             raise ValueError(f"unknown reading source {source!r}")
         connection = session.connection()
         if connection.dialect.name == "sqlite":
             cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            stored = 0
+            stored = done = 0
             durations = readings[DURATION_S].astype("float64")
             # Rows of one kind and one interval length share their constants (usually: one group).
             groups = readings.groupby([readings[KIND], durations.fillna(-1.0)], sort=False)
@@ -366,8 +456,13 @@ class ReadingService:
                 )
                 ts = _epoch_us(group[TS_UTC]).tolist()
                 energy = group[ENERGY_KWH].astype("float64").tolist()
-                cursor.executemany(sql, zip(ts, energy, strict=True))
-                stored += int(cursor.rowcount)
+                for start in range(0, len(ts), INSERT_CHUNK_ROWS):
+                    end = start + INSERT_CHUNK_ROWS
+                    cursor.executemany(sql, zip(ts[start:end], energy[start:end], strict=True))
+                    stored += int(cursor.rowcount)
+                    done += len(ts[start:end])
+                    if progress:
+                        progress(done, len(readings))
             return stored
         # PostgreSQL: COPY into a temporary table, then one INSERT ... ON CONFLICT DO NOTHING.
         energy = readings[ENERGY_KWH].astype("float64").tolist()
@@ -382,8 +477,10 @@ class ReadingService:
             )
             cur.execute("TRUNCATE reading_in")
             with cur.copy("COPY reading_in (ts_utc, energy_kwh, kind, duration_s) FROM STDIN") as copy:
-                for row in zip(ts_py, energy, kinds, durations_py, strict=True):
+                for i, row in enumerate(zip(ts_py, energy, kinds, durations_py, strict=True), start=1):
                     copy.write_row(row)
+                    if progress and i % INSERT_CHUNK_ROWS == 0:
+                        progress(i, len(readings))
             cur.execute(
                 "INSERT INTO reading (meter_id, ts_utc, energy_kwh, kind, duration_s, source, batch_id) "
                 "SELECT %s, ts_utc, energy_kwh, kind, duration_s, %s, %s FROM reading_in "

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,7 +14,7 @@ import pandas as pd
 from contest.db import Database
 from contest.domain import ImportReport, MeterContext, UploadPreview
 from contest.errors import CsvFormatError
-from contest.readings import ENERGY_KWH, KIND, KIND_REGISTER, TS_UTC
+from contest.readings import ENERGY_KWH, KIND, KIND_REGISTER, LINE_NO, TS_UTC, Rejection
 from contest.services import MeterService, ReadingService
 from ingest.csv_parse import ParsedCsv, parse_csv
 
@@ -40,6 +41,43 @@ def _check_period(parsed: ParsedCsv, ctx: MeterContext) -> None:
         )
 
 
+def _reject_outside_validity(parsed: ParsedCsv, ctx: MeterContext, data: bytes) -> ParsedCsv:
+    """Rows from before the meter was installed or after it was replaced (meter swap) are rejected
+    with their line and reason: they belong to another meter."""
+    readings = parsed.readings
+    if readings.empty or (ctx.valid_from is None and ctx.valid_to is None):
+        return parsed
+    zone = ZoneInfo(ctx.timezone)
+    outside = pd.Series(False, index=readings.index)
+    reasons = pd.Series("", index=readings.index, dtype=object)
+    if ctx.valid_from is not None:
+        early = readings[TS_UTC] < pd.Timestamp(ctx.valid_from)
+        outside |= early
+        reasons[early] = (
+            f"before meter {ctx.external_id} was installed ({ctx.valid_from.astimezone(zone):%d.%m.%Y %H:%M})"
+        )
+    if ctx.valid_to is not None:
+        late = readings[TS_UTC] > pd.Timestamp(ctx.valid_to)
+        outside |= late
+        reasons[late] = (
+            f"after meter {ctx.external_id} was replaced ({ctx.valid_to.astimezone(zone):%d.%m.%Y %H:%M})"
+        )
+    if not outside.any():
+        return parsed
+    lines = data.decode(parsed.dialect.encoding, errors="replace").splitlines()
+    extra = tuple(
+        Rejection(
+            int(n),
+            lines[int(n) - 1] if 0 < int(n) <= len(lines) else "",
+            str(why),
+            "csv.outside_meter_validity",
+        )
+        for n, why in zip(readings.loc[outside, LINE_NO], reasons[outside], strict=True)
+    )
+    rejections = tuple(sorted((*parsed.rejections, *extra), key=lambda r: r.line_no or 0))
+    return replace(parsed, readings=readings.loc[~outside].reset_index(drop=True), rejections=rejections)
+
+
 def total_kwh(readings: pd.DataFrame) -> float:
     """Energy a file accounts for [kWh]: the sum of interval values plus the increases of registers
     (a register that falls is a reset or meter swap and adds nothing)."""
@@ -62,7 +100,7 @@ class CsvImporter:
     def _parse(self, data: bytes, ctx: MeterContext) -> ParsedCsv:
         parsed = parse_csv(data, tz=ctx.timezone, carrier=ctx.carrier, gas=ctx.gas)
         _check_period(parsed, ctx)
-        return parsed
+        return _reject_outside_validity(parsed, ctx, data)
 
     def preview(self, data: bytes, meter_external_id: str, *, filename: str | None = None) -> UploadPreview:
         """Parse without storing: what the upload page shows before the household confirms."""
@@ -102,7 +140,12 @@ class CsvImporter:
         )
 
     def import_bytes(
-        self, data: bytes, meter_external_id: str, *, filename: str | None = None
+        self,
+        data: bytes,
+        meter_external_id: str,
+        *,
+        filename: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> ImportReport:
         """Parse ``data`` and store it for the meter in one transaction; bad rows become rejected records."""
         ctx = self.meters.import_context(meter_external_id)
@@ -116,12 +159,16 @@ class CsvImporter:
             filename=filename,
             sha256=hashlib.sha256(data).hexdigest(),
             details={"dialect": asdict(parsed.dialect)},
+            progress=progress,
         )
 
-    def import_file(self, path: str | Path, meter_external_id: str) -> ImportReport:
+    def import_file(
+        self, path: str | Path, meter_external_id: str, *, progress: Callable[[int, int], None] | None = None
+    ) -> ImportReport:
+        """Import a file; ``progress(rows_stored_so_far, rows_total)`` is called while storing."""
         p = Path(path)
         try:
             data = p.read_bytes()
         except OSError as exc:
             raise CsvFormatError(f"cannot read {p}: {exc.strerror}") from exc
-        return self.import_bytes(data, meter_external_id, filename=p.name)
+        return self.import_bytes(data, meter_external_id, filename=p.name, progress=progress)

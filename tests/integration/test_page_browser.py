@@ -58,3 +58,54 @@ def test_leaderboard_page_renders_tables_on_a_phone(browser: Any, base_url: str)
         assert "Leaderboard" in page.title() or page.locator("#households").is_visible()
     finally:
         context.close()
+
+
+def test_household_uploads_a_file_in_the_browser(browser: Any, tmp_path: Path) -> None:
+    """Sign in with the code, pick a file, read the preview, confirm, read the report."""
+    from contest.services import HouseholdService
+    from contest.settings import WebSettings
+    from tests.integration.contest_fixture import german_register
+
+    db = Database(f"sqlite:///{tmp_path / 'portal.sqlite3'}")
+    files = write_contest_files(tmp_path / "files")
+    ContestService(db).setup(read_contest_config(files["toml"]))
+    _, code = HouseholdService(db).add("test-2026", "Amsel", persons=2)
+    upload = tmp_path / "Zählerstände Januar.csv"
+    lines = german_register(10.0, 8.0).splitlines()
+    upload.write_text("\n".join([*lines[:5], "05.01.2026 12:00;abc", *lines[5:]]) + "\n", encoding="cp1252")
+    web = WebSettings(secret_key="browser-test", upload_dir=str(tmp_path / "uploads"))
+    with live_server(create_app(db, web, clock=lambda: AS_OF, importer=CsvImporter(db))) as url:
+        context = browser.new_context(viewport={"width": 390, "height": 844})
+        page = context.new_page()
+        try:
+            page.goto(f"{url}/portal/")
+            page.fill("#code", code)
+            page.click("button[type=submit]")
+            page.wait_for_selector("#file")
+            assert "Amsel" in page.locator("h1").inner_text()
+            page.select_option("#meter", "A")
+            page.set_input_files("#file", str(upload))
+            page.click("text=Datei prüfen")
+            page.wait_for_selector("#preview")
+            assert page.locator("#rows-usable").inner_text() == "21"
+            assert page.locator("#rows-rejected").inner_text() == "1"
+            assert page.locator("#total-kwh").inner_text() == "180,000 kWh"
+            assert (
+                "cp1252" in page.locator("#preview").inner_text()
+                or "1252" in page.locator("#preview").inner_text()
+            )
+            page.click("#confirm")
+            page.wait_for_selector("#report")
+            assert page.locator("#stored").inner_text() == "21"
+            assert page.locator("#rejected").inner_text() == "1"
+            assert (
+                "Zeile" in page.locator("#rejections").inner_text()
+                or "6" in page.locator("#rejections").inner_text()
+            )
+            with page.expect_download() as info:
+                page.click("#rejected-csv")
+            content = Path(info.value.path()).read_text(encoding="utf-8-sig")
+            assert "abc" in content and content.splitlines()[1].startswith("6;")
+        finally:
+            context.close()
+    db.dispose()
