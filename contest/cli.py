@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import sys
@@ -293,6 +294,65 @@ def meter_replace(
     except ContestError as exc:
         raise _fail(exc) from exc
     typer.echo(f"Meter {old} replaced by {new_ctx.external_id} from {when.isoformat()}.")
+
+
+@meter_app.command("bind")
+def meter_bind(
+    meter: Annotated[str, typer.Argument(help="Meter id as set up for the contest")],
+    device: Annotated[str, typer.Option(help="Device id as its MQTT topic names it, e.g. tasmota_DC0386")],
+    channel: Annotated[
+        str,
+        typer.Option(
+            help="Register of the device (1.8.0, Total_in, emeter/0/total); * = its only import register"
+        ),
+    ] = "*",
+) -> None:
+    """Bind a smart-meter device (MQTT) to a household's meter."""
+    from contest.streams import StreamService
+
+    settings = load_settings()
+    try:
+        bound = StreamService(_open(settings)).bind(meter, device, channel)
+    except ContestError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"Device {device!r} channel {channel!r} feeds meter {bound.external_id}.")
+
+
+@app.command()
+def ingest() -> None:
+    """Run the MQTT ingest worker: readings from the broker into the store (Ctrl-C stops it cleanly)."""
+    import signal
+
+    from ingest.mqtt_worker import MqttWorker
+
+    logging.getLogger().setLevel(logging.INFO)
+    settings = load_settings()
+    worker = MqttWorker(_open(settings), settings.mqtt)
+    signal.signal(signal.SIGTERM, lambda *_: worker.request_stop())
+    typer.echo(
+        f"MQTT ingest from {settings.mqtt.host}:{settings.mqtt.port} as {settings.mqtt.client_id}"
+        + (f" (shared group {settings.mqtt.share_group})" if settings.mqtt.share_group else "")
+    )
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: run_forever's finally writes and acks the rest
+        worker.run_forever()
+    s = worker.stats
+    typer.echo(f"received {s.received}, stored {s.stored}, duplicates {s.duplicates}, rejected {s.rejected}")
+
+
+mqtt_app = typer.Typer(help="MQTT: rejected messages.", no_args_is_help=True)
+app.add_typer(mqtt_app, name="mqtt")
+
+
+@mqtt_app.command("rejected")
+def mqtt_rejected(limit: Annotated[int, typer.Option(help="How many, newest first")] = 20) -> None:
+    """Show the newest rejected MQTT messages with topic, time, reason and payload."""
+    from contest.streams import StreamService
+
+    service = StreamService(_open(load_settings()))
+    typer.echo(f"{service.rejected_count()} rejected MQTT messages in total")
+    for r in service.rejected(limit):
+        typer.echo(f"{r.received_at:%Y-%m-%d %H:%M:%S} {r.topic}  [{r.key}] {r.reason}")
+        typer.echo(f"    {r.payload.decode('utf-8', 'replace')[:200]}")
 
 
 def main() -> None:

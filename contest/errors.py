@@ -58,3 +58,9 @@ class PermissionDenied(ContestError, PermissionError):
     """The caller may not do this (upload to another household's meter, wrong access code)."""
 
     key = "contest.permission_denied"
+
+
+class PayloadError(IngestError):
+    """A device message (MQTT) no parser accepts; the worker keeps it as a rejected record."""
+
+    key = "mqtt.payload_rejected"

@@ -237,3 +237,27 @@ class DailyConsumption(Base):
     energy_kwh: Mapped[float] = mapped_column(Float)
     #: share of the local day covered by readings [0..1]
     coverage_fraction: Mapped[float] = mapped_column(Float)
+
+
+class DeviceBinding(Base):
+    """Which meter a device's channel feeds (set by city staff: ``contest meter bind``).
+
+    channel "*" binds the device's only import channel; the worker pins it to the first one it sees.
+    """
+
+    __tablename__ = "device_binding"
+
+    device: Mapped[str] = mapped_column(String(200), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(120), primary_key=True)
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DailyDirty(Base):
+    """Meters whose daily consumption must be rebuilt from ``since_utc`` on (streamed readings mark it;
+    scoring and the scheduler refresh it), so the MQTT worker never recomputes days per message batch."""
+
+    __tablename__ = "daily_dirty"
+
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id", ondelete="CASCADE"), primary_key=True)
+    since_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)

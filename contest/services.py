@@ -626,6 +626,10 @@ class LeaderboardService:
         self, slug: str, as_of: dt.datetime | None = None
     ) -> tuple[ContestInfo, Leaderboard, dict[int, str]]:
         as_of = as_of or self.clock()
+        # Streamed (MQTT) readings only mark their days dirty; bring those days up to date first.
+        from contest.streams import StreamService
+
+        StreamService(self.db).refresh_daily()
         with self.db.session() as session:
             contest = _get_contest(session, slug)
             info = _contest_info(contest)

@@ -63,9 +63,61 @@ class WebSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MqttSettings:
+    """The MQTT ingest worker (``contest ingest``).
+
+    host, port: the broker (``CONTEST_MQTT_HOST`` 127.0.0.1, ``CONTEST_MQTT_PORT`` 1883)
+    username, password: the ingest user of the broker's password file (``CONTEST_MQTT_USERNAME``,
+        ``CONTEST_MQTT_PASSWORD``); it may subscribe to every device topic
+    client_id: stable id, so the broker keeps the persistent session across restarts
+        (``CONTEST_MQTT_CLIENT_ID``, default ``contest-ingest``); several workers need different ids
+    share_group: when set, subscribe as ``$share/<group>/<topic>`` so several workers split the load
+        (``CONTEST_MQTT_SHARE_GROUP``)
+    topics: comma-separated subscriptions (``CONTEST_MQTT_TOPICS``, default every device family)
+    session_expiry_s: how long the broker keeps the session (and queues QoS 1 messages) while the worker
+        is away [s] (``CONTEST_MQTT_SESSION_EXPIRY_S``, default 7 days)
+    queue_size: messages between paho's network thread and the writer; when full, paho stops reading
+        and the broker holds back (``CONTEST_MQTT_QUEUE_SIZE``, default 20000)
+    batch_max: messages written and acknowledged per transaction (``CONTEST_MQTT_BATCH_MAX``, 2000)
+    batch_wait_ms: longest a message waits for its batch to fill [ms] (``CONTEST_MQTT_BATCH_WAIT_MS``, 200)
+    receive_maximum: unacknowledged QoS 1 messages the broker may have in flight to the worker
+        (``CONTEST_MQTT_RECEIVE_MAXIMUM``, default 10000); must exceed batch_max, since acks wait for commit
+    timezone: zone of device clocks that send local time without offset (Tasmota), default Europe/Berlin
+    max_future_s: readings stamped further than this in the future are rejected [s] (default 1 day)
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 1883
+    username: str | None = None
+    password: str | None = None
+    client_id: str = "contest-ingest"
+    share_group: str | None = None
+    topics: tuple[str, ...] = (
+        "tele/+/SENSOR",
+        "shellies/#",
+        "+/status/#",
+        "+/events/rpc",
+        "emon/#",
+        "zigbee2mqtt/+",
+        "+/sensor/+/state",
+        "smartmeter/#",
+        "vzlogger/#",
+        "contest/#",
+    )
+    session_expiry_s: int = 7 * 24 * 3600
+    queue_size: int = 20_000
+    batch_max: int = 2_000
+    batch_wait_ms: int = 200
+    receive_maximum: int = 10_000
+    timezone: str = "Europe/Berlin"
+    max_future_s: int = 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     db: DbSettings
     web: WebSettings
+    mqtt: MqttSettings = field(default_factory=MqttSettings)
 
 
 def default_sqlite_url(path: str | os.PathLike[str]) -> str:
@@ -84,4 +136,22 @@ def load_settings() -> Settings:
         max_upload_bytes=_env_int("CONTEST_MAX_UPLOAD_BYTES", 20 * 1024 * 1024),
         upload_dir=_env("CONTEST_UPLOAD_DIR", "var/uploads"),
     )
-    return Settings(db=DbSettings(url=url), web=web)
+    defaults = MqttSettings()
+    topics = os.environ.get("CONTEST_MQTT_TOPICS")
+    mqtt = MqttSettings(
+        host=_env("CONTEST_MQTT_HOST", defaults.host),
+        port=_env_int("CONTEST_MQTT_PORT", defaults.port),
+        username=os.environ.get("CONTEST_MQTT_USERNAME") or None,
+        password=os.environ.get("CONTEST_MQTT_PASSWORD") or None,
+        client_id=_env("CONTEST_MQTT_CLIENT_ID", defaults.client_id),
+        share_group=os.environ.get("CONTEST_MQTT_SHARE_GROUP") or None,
+        topics=tuple(t.strip() for t in topics.split(",") if t.strip()) if topics else defaults.topics,
+        session_expiry_s=_env_int("CONTEST_MQTT_SESSION_EXPIRY_S", defaults.session_expiry_s),
+        queue_size=_env_int("CONTEST_MQTT_QUEUE_SIZE", defaults.queue_size),
+        batch_max=_env_int("CONTEST_MQTT_BATCH_MAX", defaults.batch_max),
+        batch_wait_ms=_env_int("CONTEST_MQTT_BATCH_WAIT_MS", defaults.batch_wait_ms),
+        receive_maximum=_env_int("CONTEST_MQTT_RECEIVE_MAXIMUM", defaults.receive_maximum),
+        timezone=_env("CONTEST_MQTT_TIMEZONE", defaults.timezone),
+        max_future_s=_env_int("CONTEST_MQTT_MAX_FUTURE_S", defaults.max_future_s),
+    )
+    return Settings(db=DbSettings(url=url), web=web, mqtt=mqtt)

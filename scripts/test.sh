@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs everything the tests need (system packages as root, Python deps in .venv) and runs them:
-# lint of the import rules, then pytest on SQLite and on a real PostgreSQL, with headless Chromium.
+# lint of the import rules, then pytest on SQLite and on a real PostgreSQL, with a real Mosquitto and
+# headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || need+=(postgresql)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing system packages: ${need[*]} (run as root, or: sudo apt-get install ${need[*]})" >&2

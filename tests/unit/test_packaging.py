@@ -34,6 +34,21 @@ def test_docker_compose_runs_the_app_on_postgresql() -> None:
     assert "contest" in scripts
 
 
+def test_docker_compose_runs_mosquitto_with_the_shipped_configuration() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    broker = services["mosquitto"]
+    assert broker["image"].startswith("eclipse-mosquitto:2")  # Debian 12's mosquitto, which the tests run, is 2.0
+    mounted = {v.split(":")[0] for v in broker["volumes"]}
+    assert {"./deploy/mosquitto/mosquitto.conf", "./deploy/mosquitto/acl"} <= mounted
+    for path in ("mosquitto.conf", "acl"):
+        assert (ROOT / "deploy" / "mosquitto" / path).exists()
+    ingest = services["ingest"]
+    assert ingest["command"] == ["contest", "ingest"]
+    assert ingest["environment"]["CONTEST_MQTT_HOST"] == "mosquitto"
+    assert ingest["environment"]["CONTEST_MQTT_SHARE_GROUP"]  # more ingest replicas split the load
+
+
 def _imports(package: str) -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for path in (ROOT / package).rglob("*.py"):

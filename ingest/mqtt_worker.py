@@ -1,0 +1,330 @@
+"""The MQTT ingest worker: messages from the broker into the store, nothing lost and nothing twice.
+
+paho's network thread only turns each message into a frozen :class:`Message` and puts it on a bounded
+queue (blocking when full, so paho stops reading and the broker holds messages back). One writer
+thread takes batches off the queue, parses them, binds devices to meters, stores readings and
+rejected messages in one transaction, and only then acknowledges the batch to the broker (paho's
+manual acknowledgement). A message redelivered after a crash stores nothing new (the readings' key).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import queue
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from contest.db import Database
+from contest.errors import PayloadError
+from contest.readings import DIRECTION_IMPORT, KIND_REGISTER, DeviceReading
+from contest.settings import MqttSettings
+from contest.streams import ANY_CHANNEL, BoundMeter, StreamRejection, StreamRow, StreamService
+from ingest.payloads import parse_message
+
+log = logging.getLogger(__name__)
+
+#: A register that falls below this share of its last value is a reset or swap, not a misread.
+RESET_FRACTION = 0.01
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """An MQTT message as the rest of the project sees it (converted from paho's object at the edge)."""
+
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    received_at: dt.datetime
+
+    @classmethod
+    def from_paho(cls, msg: mqtt.MQTTMessage) -> Message:
+        return cls(msg.topic, bytes(msg.payload), msg.mid, msg.qos, dt.datetime.now(dt.UTC))
+
+
+@dataclass
+class WorkerStats:
+    """Counters the worker keeps (and logs): what came in, what was stored, why things were rejected."""
+
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    ignored_export: int = 0
+    batches: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+
+
+class MqttWorker:
+    def __init__(
+        self,
+        db: Database,
+        settings: MqttSettings,
+        *,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.streams = StreamService(db)
+        self.stats = WorkerStats()
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.queue: queue.Queue[Message] = queue.Queue(maxsize=settings.queue_size)
+        self._stop = threading.Event()
+        self.connected = threading.Event()
+        self._bindings: dict[tuple[str, str], BoundMeter] = {}
+        self._bindings_loaded_at = 0.0
+        self._last_register: dict[int, tuple[dt.datetime, float] | None] = {}
+        self.client = self._make_client()
+
+    # --- paho side: connect, subscribe, hand over ------------------------------------------------
+    def _make_client(self) -> mqtt.Client:
+        s = self.settings
+        client = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=s.client_id,
+            protocol=mqtt.MQTTv5,
+            manual_ack=True,
+        )
+        if s.username:
+            client.username_pw_set(s.username, s.password)
+        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client.max_inflight_messages_set(100)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        return client
+
+    def _connect_properties(self) -> Properties:
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = self.settings.session_expiry_s
+        props.ReceiveMaximum = self.settings.receive_maximum
+        return props
+
+    def _on_connect(self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
+        if reason.is_failure:
+            log.error("broker refused the connection: %s", reason)
+            return
+        prefix = f"$share/{self.settings.share_group}/" if self.settings.share_group else ""
+        client.subscribe([(prefix + t, 1) for t in self.settings.topics])
+        self.connected.set()
+        log.info("connected to %s:%s as %s", self.settings.host, self.settings.port, self.settings.client_id)
+
+    def _on_disconnect(
+        self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
+    ) -> None:
+        self.connected.clear()
+        if not self._stop.is_set():
+            log.warning("lost the broker (%s); reconnecting with backoff", reason)
+
+    def _on_message(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        # paho's network thread: convert and hand over, nothing else. put() blocks when the queue is
+        # full, so paho stops reading the socket and the broker holds further messages back.
+        self.queue.put(Message.from_paho(msg))
+
+    # --- lifecycle -----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Connect (in the background, retrying) and start the writer thread."""
+        s = self.settings
+        self.client.connect_async(
+            s.host, s.port, keepalive=30, clean_start=False, properties=self._connect_properties()
+        )
+        self.client.loop_start()
+        self._writer = threading.Thread(target=self._write_loop, name="mqtt-writer", daemon=True)
+        self._writer.start()
+
+    def request_stop(self) -> None:
+        """Ask the worker to stop (from a signal handler); run_forever then stops cleanly."""
+        self._stop.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop taking messages, write what is queued, acknowledge it, disconnect."""
+        self._stop.set()
+        self._writer.join(timeout)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def run_forever(self) -> None:
+        self.start()
+        try:
+            while not self._stop.is_set():
+                time.sleep(0.5)
+        finally:
+            self.stop()
+
+    # --- writer side ---------------------------------------------------------------------------
+    def _write_loop(self) -> None:
+        wait_s = self.settings.batch_wait_ms / 1000
+        while True:
+            batch = self._take_batch(wait_s)
+            if batch:
+                self._write_batch_safely(batch)
+            elif self._stop.is_set():
+                return
+
+    def _take_batch(self, wait_s: float) -> list[Message]:
+        try:
+            first = self.queue.get(timeout=wait_s)
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = time.monotonic() + wait_s
+        while len(batch) < self.settings.batch_max:
+            try:
+                batch.append(self.queue.get(timeout=max(0.0, deadline - time.monotonic())))
+            except queue.Empty:
+                break
+        return batch
+
+    def _write_batch_safely(self, batch: list[Message]) -> None:
+        """Write a batch; the worker never dies of bad input. If the database fails, nothing is
+        acknowledged, so the broker redelivers; we retry the same batch with backoff."""
+        delay = 0.5
+        while True:
+            try:
+                self.write_batch(batch)
+                return
+            except Exception:
+                log.exception("writing a batch of %d messages failed; retrying in %.1f s", len(batch), delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 30.0)
+
+    def _binding(self, device: str, channel: str, direction: str) -> BoundMeter | None:
+        if time.monotonic() - self._bindings_loaded_at > 5.0:  # staff may bind devices while we run
+            self._bindings = self.streams.bindings()
+            self._bindings_loaded_at = time.monotonic()
+        bound = self._bindings.get((device, channel))
+        if bound is None and direction == DIRECTION_IMPORT and (device, ANY_CHANNEL) in self._bindings:
+            bound = self._bindings[(device, ANY_CHANNEL)]
+            self.streams.pin(device, channel)  # the device's import channel is this one from now on
+            self._bindings[(device, channel)] = bound
+            del self._bindings[(device, ANY_CHANNEL)]
+        return bound
+
+    def write_batch(self, batch: list[Message]) -> None:
+        """Parse, bind, check, store in one transaction, then acknowledge every message of the batch."""
+        rows: list[StreamRow] = []
+        rejections: list[StreamRejection] = []
+        now = self.clock()
+        max_future = dt.timedelta(seconds=self.settings.max_future_s)
+        last_seen: dict[int, tuple[dt.datetime, float] | None] = {}
+        for msg in batch:
+            try:
+                readings = parse_message(
+                    msg.topic, msg.payload, tz=self.settings.timezone, received_at=msg.received_at
+                )
+            except PayloadError as exc:
+                rejections.append(
+                    StreamRejection(msg.topic, msg.payload, exc.message, exc.key, msg.received_at)
+                )
+                continue
+            except Exception as exc:  # a parser bug must not kill the worker; keep the message
+                log.exception("parser failed on %s", msg.topic)
+                rejections.append(
+                    StreamRejection(
+                        msg.topic, msg.payload, f"parser error: {exc!r}", "mqtt.parser_error", msg.received_at
+                    )
+                )
+                continue
+            for r in readings:
+                problem = self._check(r, msg, now, max_future, last_seen)
+                if isinstance(problem, StreamRejection):
+                    rejections.append(problem)
+                elif isinstance(problem, StreamRow):
+                    rows.append(problem)
+        stored = self.streams.store(rows, rejections)
+        for m in {r.meter_id for r in rows}:
+            self._last_register.pop(m, None)  # reload after this batch
+        for msg in batch:
+            if msg.qos > 0:
+                self.client.ack(msg.mid, msg.qos)
+        self.stats.received += len(batch)
+        self.stats.stored += stored
+        self.stats.duplicates += len(rows) - stored
+        self.stats.rejected += len(rejections)
+        self.stats.batches += 1
+        self.stats.reasons.update(r.key for r in rejections)
+
+    def _check(
+        self,
+        r: DeviceReading,
+        msg: Message,
+        now: dt.datetime,
+        max_future: dt.timedelta,
+        last_seen: dict[int, tuple[dt.datetime, float] | None],
+    ) -> StreamRow | StreamRejection | None:
+        bound = self._binding(r.device, r.channel, r.direction)
+        if bound is None:
+            if r.direction != DIRECTION_IMPORT:
+                self.stats.ignored_export += 1  # feed-in of an unbound device: not consumption, not an error
+                return None
+            return StreamRejection(
+                msg.topic,
+                msg.payload,
+                f"device {r.device!r} channel {r.channel!r} is not bound to a meter",
+                "mqtt.unbound_device",
+                msg.received_at,
+            )
+        ts = r.ts_utc or msg.received_at
+        if ts - now > max_future:
+            return StreamRejection(
+                msg.topic,
+                msg.payload,
+                f"timestamp {ts.isoformat()} is more than {max_future} in the future",
+                "mqtt.future_timestamp",
+                msg.received_at,
+                bound.meter_id,
+            )
+        if (bound.valid_from and ts < bound.valid_from) or (bound.valid_to and ts > bound.valid_to):
+            return StreamRejection(
+                msg.topic,
+                msg.payload,
+                f"outside the validity of meter {bound.external_id}",
+                "mqtt.outside_meter_validity",
+                msg.received_at,
+                bound.meter_id,
+            )
+        if not math.isfinite(r.energy_kwh):
+            return StreamRejection(
+                msg.topic,
+                msg.payload,
+                "energy is not a finite number",
+                "mqtt.not_finite",
+                msg.received_at,
+                bound.meter_id,
+            )
+        if r.kind == KIND_REGISTER:
+            if bound.meter_id not in last_seen:
+                if bound.meter_id not in self._last_register:
+                    self._last_register[bound.meter_id] = self.streams.last_register(bound.meter_id)
+                last_seen[bound.meter_id] = self._last_register[bound.meter_id]
+            last = last_seen[bound.meter_id]
+            if last is not None:
+                last_ts, last_value = last
+                if r.ts_utc is None and r.energy_kwh == last_value:
+                    # No device time: a redelivered message would get a new receive time; the value
+                    # repeats the last one, so it adds nothing (and storing it twice is what we avoid).
+                    self.stats.duplicates += 1
+                    return None
+                if ts > last_ts and r.energy_kwh < last_value and r.energy_kwh >= last_value * RESET_FRACTION:
+                    return StreamRejection(
+                        msg.topic,
+                        msg.payload,
+                        f"register went backwards from {last_value:.3f} to {r.energy_kwh:.3f} kWh",
+                        "mqtt.register_backwards",
+                        msg.received_at,
+                        bound.meter_id,
+                    )
+            if last is None or ts > last[0]:
+                last_seen[bound.meter_id] = (ts, r.energy_kwh)
+        return StreamRow(bound.meter_id, ts, r.energy_kwh, r.kind, r.duration_s)

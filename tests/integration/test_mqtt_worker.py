@@ -1,0 +1,298 @@
+"""Smart meters over MQTT through a real Mosquitto: nothing lost, nothing twice, bad input kept with its
+reason, the ACL keeps devices apart, shared subscriptions split the load, crashes lose nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from paho.mqtt.enums import CallbackAPIVersion
+
+from contest.config import parse_contest_config
+from contest.db import Database
+from contest.services import ContestService, ReadingService
+from contest.settings import MqttSettings
+from contest.streams import StreamService
+from ingest.mqtt_worker import Message, MqttWorker
+from tests.mqtt_broker import INGEST_PASSWORD, INGEST_USER, Broker, mosquitto
+from tests.mqtt_publish import Publisher, generic_messages
+
+ROOT = Path(__file__).resolve().parents[2]
+
+TOML = """
+[contest]
+slug = "mqtt-2026"
+name = "MQTT 2026"
+baseline = { start = 2025-12-01, end = 2025-12-31 }
+competition = { start = 2026-01-01, end = 2026-12-31 }
+[[households]]
+pseudonym = "Funk"
+meters = [{ id = "M1", kind = "register" }, { id = "M2", kind = "register" }]
+"""
+
+
+@pytest.fixture
+def broker() -> Iterator[Broker]:
+    with mosquitto({"dev1": "pw1", "dev2": "pw2"}) as b:
+        yield b
+
+
+@pytest.fixture
+def mqtt_db(db: Database) -> Database:
+    ContestService(db).setup(parse_contest_config(TOML))
+    StreamService(db).bind("M1", "dev1")
+    return db
+
+
+def worker_settings(broker: Broker, client_id: str = "ingest-test", **kw: object) -> MqttSettings:
+    return MqttSettings(
+        host=broker.host,
+        port=broker.port,
+        username=INGEST_USER,
+        password=INGEST_PASSWORD,
+        client_id=client_id,
+        batch_wait_ms=50,
+        **kw,
+    )  # type: ignore[arg-type]
+
+
+def wait_for(predicate, timeout: float = 60.0, every: float = 0.1) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(every)
+    return predicate()
+
+
+def start_worker_process(
+    db_url: str, broker: Broker, client_id: str, share_group: str | None = None
+) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "CONTEST_DB_URL": db_url,
+        "CONTEST_MQTT_HOST": broker.host,
+        "CONTEST_MQTT_PORT": str(broker.port),
+        "CONTEST_MQTT_USERNAME": INGEST_USER,
+        "CONTEST_MQTT_PASSWORD": INGEST_PASSWORD,
+        "CONTEST_MQTT_CLIENT_ID": client_id,
+        "CONTEST_MQTT_BATCH_WAIT_MS": "50",
+        "PYTHONUNBUFFERED": "1",
+    }
+    if share_group:
+        env["CONTEST_MQTT_SHARE_GROUP"] = share_group
+    return subprocess.Popen(
+        [sys.executable, "-m", "contest.cli", "ingest"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def test_readings_arrive_and_bad_messages_are_kept_with_their_reason(
+    broker: Broker, mqtt_db: Database
+) -> None:
+    worker = MqttWorker(mqtt_db, worker_settings(broker))
+    worker.start()
+    try:
+        assert worker.connected.wait(10)
+        pub = Publisher(broker.host, broker.port, "dev1", "pw1", "pub-dev1")
+        pub.publish_all(generic_messages("dev1", 50))
+        pub.publish_all(
+            [
+                ("contest/dev1/reading", b'{"meter": "dev1", "value": "kaputt"'),
+                ("contest/dev1/reading", b"\xff\xfe binary"),
+                (
+                    "contest/dev1/reading",
+                    json.dumps({"meter": "dev1", "ts": 4102444800, "value": 2000, "unit": "kWh"}).encode(),
+                ),
+            ]
+        )
+        pub.close()
+        pub2 = Publisher(broker.host, broker.port, "dev2", "pw2", "pub-dev2")
+        pub2.publish_all(generic_messages("dev2", 3))  # dev2 is not bound to any meter
+        pub2.close()
+        readings = ReadingService(mqtt_db)
+        assert wait_for(lambda: worker.stats.received >= 56, 20)
+        assert readings.count_readings("M1") == 50
+        rejected = StreamService(mqtt_db).rejected(100)
+        keys = sorted(r.key for r in rejected)
+        assert keys.count("mqtt.unbound_device") == 3
+        assert "mqtt.future_timestamp" in keys  # the year 2100
+        assert len(rejected) == 6
+        for r in rejected:
+            assert r.topic.startswith("contest/") and r.reason and r.payload  # topic, payload and reason kept
+        assert any(b"\\xff" in r.payload for r in rejected)  # binary payloads are kept as escapes
+    finally:
+        worker.stop()
+    # The readings feed the daily consumption used for scoring.
+    daily = StreamService(mqtt_db).refresh_daily()
+    assert daily == 1 and len(ReadingService(mqtt_db).daily("M1")) >= 1
+
+
+def test_a_device_cannot_publish_to_another_devices_topics(broker: Broker, mqtt_db: Database) -> None:
+    worker = MqttWorker(mqtt_db, worker_settings(broker))
+    worker.start()
+    try:
+        assert worker.connected.wait(10)
+        pub = Publisher(broker.host, broker.port, "dev2", "pw2", "pub-dev2-evil")
+        # dev2 tries to write readings for dev1: the broker's ACL drops them silently (MQTT 5 PUBACK
+        # carries "not authorized"); nothing reaches the worker.
+        pub.publish_all(generic_messages("dev1", 5))
+        pub.close()
+        time.sleep(1.0)
+        assert worker.stats.received == 0
+        assert ReadingService(mqtt_db).count_readings("M1") == 0
+    finally:
+        worker.stop()
+    bad = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    bad.username_pw_set("dev1", "wrong-password")
+    result: list[object] = []
+    bad.on_connect = lambda c, u, f, rc, p: result.append(rc)
+    bad.connect(broker.host, broker.port)
+    bad.loop_start()
+    assert wait_for(lambda: bool(result), 5)
+    bad.loop_stop()
+    assert result[0].is_failure  # type: ignore[attr-defined]
+
+
+def test_kill_9_mid_stream_loses_nothing_and_stores_nothing_twice(
+    broker: Broker, mqtt_db: Database, db_url: str
+) -> None:
+    n = 10_000
+    worker = start_worker_process(db_url, broker, "ingest-crash")
+    readings = ReadingService(mqtt_db)
+    try:
+        pub = Publisher(broker.host, broker.port, "dev1", "pw1", "pub-crash")
+        import threading
+
+        sender = threading.Thread(target=pub.publish_all, args=(generic_messages("dev1", n),), daemon=True)
+        sender.start()
+        assert wait_for(lambda: readings.count_readings("M1") >= 2_000, 60), "worker stored nothing"
+        worker.send_signal(signal.SIGKILL)  # mid-stream, without any chance to clean up
+        worker.wait(10)
+        stored_at_kill = readings.count_readings("M1")
+        assert stored_at_kill < n
+        worker = start_worker_process(db_url, broker, "ingest-crash")  # same id: same broker session
+        sender.join(120)
+        pub.close()
+        assert wait_for(lambda: readings.count_readings("M1") >= n, 90)
+        time.sleep(1.0)  # redeliveries still in flight must not add anything
+        assert readings.count_readings("M1") == n
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(20)
+    with mqtt_db.session() as session:
+        from contest.services import MeterService
+
+        stored = ReadingService.load_readings(session, MeterService(mqtt_db).import_context("M1").meter_id)
+    expected = [t for t, _ in generic_messages("dev1", n)]
+    assert len(stored) == len(expected) and stored["ts_utc"].is_unique
+    assert stored["energy_kwh"].max() == pytest.approx(1000.0 + (n - 1) * 0.01)
+
+
+def test_broker_restart_mid_stream_loses_nothing(broker: Broker, mqtt_db: Database) -> None:
+    n = 5_000
+    worker = MqttWorker(mqtt_db, worker_settings(broker, client_id="ingest-restart"))
+    worker.start()
+    readings = ReadingService(mqtt_db)
+    try:
+        assert worker.connected.wait(10)
+        pub = Publisher(broker.host, broker.port, "dev1", "pw1", "pub-restart")
+        import threading
+
+        sender = threading.Thread(target=pub.publish_all, args=(generic_messages("dev1", n),), daemon=True)
+        sender.start()
+        assert wait_for(lambda: readings.count_readings("M1") >= 1_000, 60)
+        broker.restart()
+        sender.join(120)
+        pub.close()
+        assert wait_for(lambda: readings.count_readings("M1") >= n, 90)
+        time.sleep(1.0)
+        assert readings.count_readings("M1") == n
+    finally:
+        worker.stop()
+
+
+def test_two_workers_share_the_load(broker: Broker, mqtt_db: Database, db_url: str) -> None:
+    n = 4_000
+    workers = [
+        start_worker_process(db_url, broker, f"ingest-shared-{i}", share_group="contest") for i in range(2)
+    ]
+    readings = ReadingService(mqtt_db)
+    try:
+        time.sleep(2.0)  # both subscribed
+        pub = Publisher(broker.host, broker.port, "dev1", "pw1", "pub-shared")
+        pub.publish_all(generic_messages("dev1", n))
+        pub.close()
+        assert wait_for(lambda: readings.count_readings("M1") >= n, 60)
+    finally:
+        outputs = []
+        for w in workers:
+            w.send_signal(signal.SIGTERM)
+            outputs.append(w.communicate(timeout=30)[0])
+    received = [
+        int(line.split("received ")[1].split(",")[0])
+        for out in outputs
+        for line in out.splitlines()
+        if line.startswith("received ")
+    ]
+    assert len(received) == 2 and all(r > 0 for r in received), outputs
+    assert sum(received) == n  # each message went to exactly one of them
+    assert readings.count_readings("M1") == n
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    messages=st.lists(
+        st.tuples(
+            st.one_of(
+                st.sampled_from(
+                    [
+                        "contest/dev1/reading",
+                        "tele/dev1/SENSOR",
+                        "shellies/dev1/emeter/0/total",
+                        "dev1/events/rpc",
+                        "emon/dev1/E1",
+                        "zigbee2mqtt/dev1",
+                        "dev1/status/emdata:0",
+                    ]
+                ),
+                st.text(min_size=1, max_size=40).filter(lambda t: "\x00" not in t),
+            ),
+            st.one_of(
+                st.binary(max_size=200),
+                st.text(max_size=200).map(str.encode),
+                st.builds(
+                    lambda v: json.dumps({"meter": "dev1", "value": v, "unit": "kWh"}).encode(),
+                    st.one_of(st.floats(allow_nan=True), st.integers(), st.text(max_size=5)),
+                ),
+            ),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_arbitrary_messages_never_crash_the_worker(
+    mqtt_db: Database, messages: list[tuple[str, bytes]]
+) -> None:
+    worker = MqttWorker(mqtt_db, MqttSettings(port=1))  # never started: we call the writer directly
+    now = dt.datetime.now(dt.UTC)
+    batch = [Message(t, p, i + 1, 0, now) for i, (t, p) in enumerate(messages)]
+    worker.write_batch(batch)
+    s = worker.stats
+    assert s.received == len(batch) and s.batches == 1
+    assert s.stored + s.duplicates + s.rejected + s.ignored_export >= 0
