@@ -143,15 +143,39 @@ def score(
 def _serve(db: Database, settings: Settings, host: str | None, port: int | None) -> None:
     import uvicorn
 
+    from contest.jobs import start_scheduler
+    from contest.publishing import PublishingService
     from ingest.importer import CsvImporter
     from web.app import create_app
 
     host = host or settings.web.host
     port = port or settings.web.port
+    publishing = PublishingService(db)
+    scheduler = start_scheduler(publishing, settings.scheduler) if settings.scheduler.enabled else None
     typer.secho(f"Leaderboard: http://{host}:{port}/", fg=typer.colors.GREEN, bold=True)
     typer.echo(f"Household portal: http://{host}:{port}/portal/   API: http://{host}:{port}/schema")
-    app_ = create_app(db, settings.web, importer=CsvImporter(db))
-    uvicorn.run(app_, host=host, port=port, log_level="info")
+    app_ = create_app(db, settings.web, importer=CsvImporter(db), publishing=publishing)
+    try:
+        uvicorn.run(app_, host=host, port=port, log_level="info")
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        publishing.close()
+
+
+@app.command()
+def publish(slug: Annotated[str, typer.Argument(help="Contest slug")]) -> None:
+    """Score a contest now and publish the result as its newest leaderboard snapshot."""
+    from contest.publishing import PublishingService
+
+    publishing = PublishingService(_open(load_settings()))
+    try:
+        info = publishing.publish(slug, reason="manual")
+    except ContestError as exc:
+        raise _fail(exc) from exc
+    finally:
+        publishing.close()
+    typer.echo(f"Published snapshot {info.id} of {slug!r} as of {info.as_of:%Y-%m-%d %H:%M} UTC.")
 
 
 @app.command()
@@ -197,7 +221,12 @@ def demo(
         typer.echo(
             f"Imported {len(written.households)} files: {stored} readings stored, {rejected} rows rejected."
         )
-        view = LeaderboardService(db).leaderboard(written.slug)
+        from contest.publishing import PublishingService
+
+        publishing = PublishingService(db)
+        publishing.publish(written.slug, reason="import")
+        view = publishing.latest(written.slug)
+        publishing.close()
     except ContestError as exc:
         raise _fail(exc) from exc
     ranked = sum(1 for h in view.households if h.rank is not None)

@@ -108,6 +108,8 @@ class Contest(Base):
     #: gas billing factors (DVGW G 685) used for meters without their own
     gas_brennwert_kwh_per_m3: Mapped[float] = mapped_column(Float, default=10.0)
     gas_zustandszahl: Mapped[float] = mapped_column(Float, default=0.9529)
+    #: set when the contest was closed with its final, frozen leaderboard
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     teams: Mapped[list[Team]] = relationship(back_populates="contest", cascade="all, delete-orphan")
@@ -261,3 +263,20 @@ class DailyDirty(Base):
 
     meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id", ondelete="CASCADE"), primary_key=True)
     since_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class LeaderboardSnapshot(Base):
+    """A published leaderboard: what the public pages and the API serve (they never score on a view)."""
+
+    __tablename__ = "leaderboard_snapshot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"), index=True)
+    as_of: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    published_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: the final leaderboard of a closed contest
+    final: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: why it was published: "schedule", "import", "manual", "close"
+    reason: Mapped[str] = mapped_column(String(20), default="manual")
+    #: the leaderboard (contest.domain.LeaderboardView as JSON, households already filtered for privacy)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)

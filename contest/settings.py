@@ -114,10 +114,28 @@ class MqttSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SchedulerSettings:
+    """Background jobs of ``contest serve``.
+
+    enabled: run the jobs in this instance (``CONTEST_SCHEDULER_ENABLED``, default 1); with several
+        instances on one PostgreSQL all may run it: a lock lets one work per tick
+    publish_interval_min: rescore and publish running contests this often [min]
+        (``CONTEST_PUBLISH_INTERVAL_MIN``, default 5)
+    refresh_daily_s: bring days of streamed (MQTT) readings up to date this often [s]
+        (``CONTEST_REFRESH_DAILY_S``, default 60)
+    """
+
+    enabled: bool = True
+    publish_interval_min: int = 5
+    refresh_daily_s: int = 60
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     db: DbSettings
     web: WebSettings
     mqtt: MqttSettings = field(default_factory=MqttSettings)
+    scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
 
 
 def default_sqlite_url(path: str | os.PathLike[str]) -> str:
@@ -154,4 +172,9 @@ def load_settings() -> Settings:
         timezone=_env("CONTEST_MQTT_TIMEZONE", defaults.timezone),
         max_future_s=_env_int("CONTEST_MQTT_MAX_FUTURE_S", defaults.max_future_s),
     )
-    return Settings(db=DbSettings(url=url), web=web, mqtt=mqtt)
+    scheduler = SchedulerSettings(
+        enabled=_env("CONTEST_SCHEDULER_ENABLED", "1").lower() not in ("0", "false", "no"),
+        publish_interval_min=_env_int("CONTEST_PUBLISH_INTERVAL_MIN", 5),
+        refresh_daily_s=_env_int("CONTEST_REFRESH_DAILY_S", 60),
+    )
+    return Settings(db=DbSettings(url=url), web=web, mqtt=mqtt, scheduler=scheduler)

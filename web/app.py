@@ -16,7 +16,8 @@ from litestar.template.config import TemplateConfig
 
 from contest.db import Database
 from contest.ports import CsvImportPort
-from contest.services import ContestService, HouseholdService, LeaderboardService, ReadingService
+from contest.publishing import PublishingService
+from contest.services import ContestService, HouseholdService, ReadingService
 from contest.settings import WebSettings
 from web.auth import SessionSigner
 from web.controllers import LeaderboardApi, PublicPages
@@ -34,16 +35,18 @@ def create_app(
     *,
     clock: Callable[[], dt.datetime] | None = None,
     importer: CsvImportPort | None = None,
+    publishing: PublishingService | None = None,
 ) -> Litestar:
     """Build the web app around an open :class:`Database` (migrated by whoever opened it).
 
     clock: where "now" comes from for leaderboards (default: the system clock, UTC).
     importer: what turns uploaded CSV files into readings (``ingest.importer.CsvImporter``; the CLI
         wires it in, since web does not import ingest). Without it the portal refuses uploads.
+    publishing: the snapshot publisher shared with the scheduler (a new one if not given).
     """
     web = web or WebSettings()
     contests = ContestService(db)
-    boards = LeaderboardService(db, clock=clock)
+    boards = publishing or PublishingService(db, clock=clock)
     portal = PortalDeps(
         households=HouseholdService(db),
         readings=ReadingService(db),
@@ -51,6 +54,7 @@ def create_app(
         pending=PendingUploads(Path(web.upload_dir)),
         signer=SessionSigner(web.secret_key),
         max_upload_bytes=web.max_upload_bytes,
+        publishing=boards,
     )
     return Litestar(
         route_handlers=[

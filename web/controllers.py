@@ -10,7 +10,8 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from contest.domain import LeaderboardView
-from contest.services import ContestService, LeaderboardService
+from contest.publishing import PublishingService
+from contest.services import ContestService
 from web.i18n import TEXTS, fmt_date, fmt_datetime, fmt_number, fmt_percent, pick_language
 from web.schemas import ContestOut, LeaderboardOut
 
@@ -48,10 +49,10 @@ class PublicPages(Controller):
         self,
         request: Request[Any, Any, Any],
         slug: FromPath[str],
-        boards: NamedDependency[LeaderboardService],
+        boards: NamedDependency[PublishingService],
     ) -> Template:
         lang = _lang(request)
-        view: LeaderboardView = boards.leaderboard(slug)
+        view: LeaderboardView = boards.latest(slug)
         c = view.contest
         total_days = (c.competition_end - c.competition_start).days + 1
         return Template(
@@ -82,11 +83,11 @@ class LeaderboardApi(Controller):
     @get(
         "/{slug:str}/leaderboard",
         sync_to_thread=True,
-        summary="Leaderboard: teams and opted-in households, as of now",
+        summary="Leaderboard: teams and opted-in households, as last published",
         description=(
             "Savings are measured against each household's mean daily consumption in the baseline "
             "period, over competition days that have data. Fractions are 0..1 (0.12 = 12 %)."
         ),
     )
-    def leaderboard(self, slug: FromPath[str], boards: NamedDependency[LeaderboardService]) -> LeaderboardOut:
-        return LeaderboardOut.from_view(boards.leaderboard(slug))
+    def leaderboard(self, slug: FromPath[str], boards: NamedDependency[PublishingService]) -> LeaderboardOut:
+        return LeaderboardOut.from_view(boards.latest(slug))

@@ -18,6 +18,7 @@ from litestar.response import Redirect, Template
 
 from contest.errors import IngestError, PermissionDenied
 from contest.ports import CsvImportPort
+from contest.publishing import PublishingService
 from contest.services import HouseholdService, ReadingService
 from web.auth import COOKIE, MAX_AGE_S, SessionSigner
 from web.controllers import _lang, page_context
@@ -49,6 +50,7 @@ class PortalDeps:
     pending: PendingUploads
     signer: SessionSigner
     max_upload_bytes: int
+    publishing: PublishingService | None = None
 
 
 def _home(
@@ -188,6 +190,9 @@ class Portal(Controller):
             )
         except IngestError as exc:
             return _home(request, portal, household_id, error=exc.message, status_code=422)
+        if portal.publishing is not None and report.rows_stored:
+            # New data: republish the contest's leaderboard in the background.
+            portal.publishing.publish_soon(portal.households.get(household_id).contest_slug)
         return Redirect(f"/portal/imports/{report.batch_id}")  # type: ignore[return-value]
 
     @post("/upload/{token:str}/cancel", sync_to_thread=True)

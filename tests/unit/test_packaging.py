@@ -38,7 +38,9 @@ def test_docker_compose_runs_mosquitto_with_the_shipped_configuration() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
     broker = services["mosquitto"]
-    assert broker["image"].startswith("eclipse-mosquitto:2")  # Debian 12's mosquitto, which the tests run, is 2.0
+    assert broker["image"].startswith(
+        "eclipse-mosquitto:2"
+    )  # Debian 12's mosquitto, which the tests run, is 2.0
     mounted = {v.split(":")[0] for v in broker["volumes"]}
     assert {"./deploy/mosquitto/mosquitto.conf", "./deploy/mosquitto/acl"} <= mounted
     for path in ("mosquitto.conf", "acl"):

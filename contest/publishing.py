@@ -1,0 +1,256 @@
+"""Publishing: leaderboards are scored on a schedule (or after an import) and stored as snapshots;
+pages and the API serve the latest snapshot from memory, so a page view never triggers scoring."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import func, select, text
+
+from contest.db import Database
+from contest.domain import ContestInfo, HouseholdStanding, LeaderboardView, TeamStanding
+from contest.errors import ContestNotFound
+from contest.models import Contest, LeaderboardSnapshot
+from contest.services import LeaderboardService, _contest_info
+from contest.units import GasFactors
+
+log = logging.getLogger(__name__)
+
+
+# --- snapshots as JSON ------------------------------------------------------------------------------
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def view_to_json(view: LeaderboardView) -> dict[str, Any]:
+    """The public leaderboard as JSON (findings stay with the staff: only their count is published)."""
+    body = _jsonable(dataclasses.replace(view, findings=()))
+    body["findings_count"] = len(view.findings)
+    return body  # type: ignore[no-any-return]
+
+
+def view_from_json(body: dict[str, Any]) -> LeaderboardView:
+    c = dict(body["contest"])
+    for key in ("baseline_start", "baseline_end", "competition_start", "competition_end"):
+        c[key] = dt.date.fromisoformat(c[key])
+    c["gas"] = GasFactors(**c["gas"])
+    return LeaderboardView(
+        contest=ContestInfo(**c),
+        as_of=dt.datetime.fromisoformat(body["as_of"]),
+        competition_days_elapsed=body["competition_days_elapsed"],
+        teams=tuple(TeamStanding(**t) for t in body["teams"]),
+        households=tuple(HouseholdStanding(**h) for h in body["households"]),
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SnapshotInfo:
+    id: int
+    slug: str
+    as_of: dt.datetime
+    published_at: dt.datetime
+    final: bool
+    reason: str
+
+
+class PublishingService:
+    """Publishes leaderboard snapshots and serves the latest one from memory."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Callable[[], dt.datetime] | None = None,
+        cache_ttl_s: float = 1.0,
+        on_published: Callable[[str, LeaderboardView], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.boards = LeaderboardService(db, clock=self.clock)
+        self.cache_ttl_s = cache_ttl_s
+        #: called after each publication (e.g. the retained MQTT message for city displays)
+        self.on_published = on_published
+        self._cache: dict[str, tuple[int, LeaderboardView]] = {}
+        self._checked: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="publish")
+        self._queued: set[str] = set()
+        self._listeners: list[Callable[[str, int], None]] = []
+
+    # --- publishing ---------------------------------------------------------------------------
+    def publish(self, slug: str, *, reason: str = "manual", final: bool = False) -> SnapshotInfo:
+        """Score the contest now and store the result as its newest snapshot."""
+        view = self.boards.leaderboard(slug, self.clock(), public_only=True)
+        with self.db.session() as session:
+            contest = session.scalars(select(Contest).where(Contest.slug == slug)).one()
+            snap = LeaderboardSnapshot(
+                contest_id=contest.id,
+                as_of=view.as_of,
+                published_at=self.clock(),
+                final=final,
+                reason=reason,
+                body=view_to_json(view),
+            )
+            session.add(snap)
+            if final:
+                contest.closed_at = self.clock()
+            session.flush()
+            info = SnapshotInfo(snap.id, slug, view.as_of, snap.published_at, final, reason)
+        with self._lock:
+            self._cache[slug] = (info.id, view)
+            self._checked[slug] = time.monotonic()
+        log.info("published %s snapshot %d (%s)", slug, info.id, reason)
+        for listener in list(self._listeners):
+            listener(slug, info.id)
+        if self.on_published:
+            try:
+                self.on_published(slug, view)
+            except Exception:  # a display feed must never break publishing
+                log.exception("on_published hook failed for %s", slug)
+        return info
+
+    def publish_soon(self, slug: str, reason: str = "import") -> None:
+        """Publish in the background (after an import); several requests for a contest coalesce."""
+        with self._lock:
+            if slug in self._queued:
+                return
+            self._queued.add(slug)
+
+        def run() -> None:
+            with self._lock:
+                self._queued.discard(slug)
+            try:
+                self.publish(slug, reason=reason)
+            except Exception:
+                log.exception("publishing %s after an import failed", slug)
+
+        self._executor.submit(run)
+
+    def subscribe(self, listener: Callable[[str, int], None]) -> None:
+        """Be told (slug, snapshot id) after each publication by this process (live page updates)."""
+        self._listeners.append(listener)
+
+    # --- serving ------------------------------------------------------------------------------
+    def latest_id(self, slug: str) -> int | None:
+        with self.db.session() as session:
+            return session.scalar(
+                select(func.max(LeaderboardSnapshot.id))
+                .join(Contest, Contest.id == LeaderboardSnapshot.contest_id)
+                .where(Contest.slug == slug)
+            )
+
+    def latest(self, slug: str) -> LeaderboardView:
+        """The newest published leaderboard, from memory. The database is asked at most once per
+        ``cache_ttl_s`` whether another instance published a newer one; a contest never published
+        before is published once now."""
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(slug)
+            fresh = cached is not None and now - self._checked.get(slug, 0.0) < self.cache_ttl_s
+        if cached is not None and fresh:
+            return cached[1]
+        newest = self.latest_id(slug)
+        if newest is None:
+            with self.db.session() as session:
+                if session.scalars(select(Contest.id).where(Contest.slug == slug)).first() is None:
+                    raise ContestNotFound(f"no contest with the slug {slug!r}")
+            self.publish(slug, reason="first_view")
+            return self._cache[slug][1]
+        if cached is None or cached[0] != newest:
+            with self.db.session() as session:
+                body = session.get(LeaderboardSnapshot, newest).body  # type: ignore[union-attr]
+            cached = (newest, view_from_json(body))
+        with self._lock:
+            self._cache[slug] = cached
+            self._checked[slug] = now
+        return cached[1]
+
+    def history(self, slug: str, limit: int = 100) -> list[SnapshotInfo]:
+        with self.db.session() as session:
+            rows = session.execute(
+                select(
+                    LeaderboardSnapshot.id,
+                    LeaderboardSnapshot.as_of,
+                    LeaderboardSnapshot.published_at,
+                    LeaderboardSnapshot.final,
+                    LeaderboardSnapshot.reason,
+                )
+                .join(Contest, Contest.id == LeaderboardSnapshot.contest_id)
+                .where(Contest.slug == slug)
+                .order_by(LeaderboardSnapshot.id.desc())
+                .limit(limit)
+            ).all()
+        return [SnapshotInfo(i, slug, a, p, f, r) for i, a, p, f, r in rows]
+
+    # --- jobs ---------------------------------------------------------------------------------
+    def contests_to_publish(self) -> list[ContestInfo]:
+        """Contests that have started and are not closed."""
+        today = self.clock().date()
+        with self.db.session() as session:
+            rows = session.scalars(select(Contest).where(Contest.closed_at.is_(None))).all()
+            return [_contest_info(c) for c in rows if c.baseline_start <= today]
+
+    def publish_running(self, min_interval_s: float = 0.0) -> list[str]:
+        """The scheduled job: publish every running contest, and close those that ended with a final,
+        frozen leaderboard. With several app instances only the one holding the job lock works, and a
+        contest published less than ``min_interval_s`` ago (by any instance) is skipped."""
+        done: list[str] = []
+        with job_lock(self.db, "publish_running") as got:
+            if not got:
+                return done
+            for info in self.contests_to_publish():
+                last = self.history(info.slug, limit=1)
+                ended = self.clock().astimezone(_zone(info.timezone)).date() > info.competition_end
+                if ended:
+                    self.publish(info.slug, reason="close", final=True)
+                    done.append(info.slug)
+                    continue
+                if last and (self.clock() - last[0].published_at).total_seconds() < min_interval_s:
+                    continue
+                self.publish(info.slug, reason="schedule")
+                done.append(info.slug)
+        return done
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+
+
+def _zone(name: str) -> dt.tzinfo:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)
+
+
+@contextmanager
+def job_lock(db: Database, name: str) -> Iterator[bool]:
+    """Run a job in one instance only. PostgreSQL: a session advisory lock (several app instances share
+    the database). SQLite is the single-instance embedded store: the lock is always granted."""
+    if db.engine.dialect.name != "postgresql":
+        yield True
+        return
+    key = zlib.crc32(f"contest-job:{name}".encode())
+    with db.engine.connect() as conn:
+        got = bool(conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}))
+        try:
+            yield got
+        finally:
+            if got:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            conn.commit()

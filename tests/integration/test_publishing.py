@@ -1,0 +1,100 @@
+"""Leaderboards are published as snapshots by scheduled jobs; pages serve the latest snapshot and never
+score on a view; several instances on one PostgreSQL publish once per tick; a finished contest closes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from pathlib import Path
+
+import pytest
+
+from contest.config import read_contest_config
+from contest.db import Database
+from contest.publishing import PublishingService, job_lock
+from contest.services import ContestService, LeaderboardService
+from ingest.importer import CsvImporter
+from tests.integration.contest_fixture import AS_OF, write_contest_files
+
+
+@pytest.fixture
+def contest_db(db: Database, tmp_path: Path) -> Database:
+    files = write_contest_files(tmp_path / "files")
+    ContestService(db).setup(read_contest_config(files["toml"]))
+    for meter in "ABCDE":
+        CsvImporter(db).import_file(files[meter], meter)
+    return db
+
+
+def test_a_page_view_serves_the_snapshot_and_never_scores(
+    contest_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publishing = PublishingService(contest_db, clock=lambda: AS_OF, cache_ttl_s=0.0)
+    first = publishing.publish("test-2026", reason="schedule")
+    calls = []
+    original = LeaderboardService.score
+    monkeypatch.setattr(LeaderboardService, "score", lambda *a, **k: calls.append(1) or original(*a, **k))
+    for _ in range(5):
+        view = publishing.latest("test-2026")
+    assert calls == []  # five views, no scoring
+    assert view.as_of == AS_OF.astimezone(dt.UTC) and len(view.households) == 4
+    # Another instance (a second service on the same database) sees the newer snapshot.
+    other = PublishingService(contest_db, clock=lambda: AS_OF, cache_ttl_s=0.0)
+    second = other.publish("test-2026", reason="import")
+    assert second.id > first.id
+    assert publishing.latest_id("test-2026") == second.id
+    publishing.close()
+    other.close()
+
+
+def test_publish_running_skips_recent_and_closes_a_finished_contest(contest_db: Database) -> None:
+    now = [AS_OF]
+    publishing = PublishingService(contest_db, clock=lambda: now[0])
+    assert publishing.publish_running(min_interval_s=300) == ["test-2026"]
+    assert publishing.publish_running(min_interval_s=300) == []  # published moments ago
+    now[0] = AS_OF + dt.timedelta(minutes=6)
+    assert publishing.publish_running(min_interval_s=300) == ["test-2026"]
+    now[0] = dt.datetime(2026, 2, 2, 12, 0, tzinfo=dt.UTC)  # the competition ended on 31 January
+    assert publishing.publish_running(min_interval_s=300) == ["test-2026"]
+    last = publishing.history("test-2026", limit=1)[0]
+    assert last.final and last.reason == "close"
+    assert publishing.publish_running(min_interval_s=0) == []  # closed: frozen
+    final = publishing.latest("test-2026")
+    assert final.competition_days_elapsed == 21
+    publishing.close()
+
+
+@pytest.mark.postgres
+def test_two_instances_on_postgresql_publish_once_per_tick(pg_server_url: str, tmp_path: Path) -> None:
+    from tests.conftest import _fresh_pg_database
+
+    url = _fresh_pg_database(pg_server_url)
+    db_a, db_b = Database(url), Database(url)
+    files = write_contest_files(tmp_path / "files")
+    ContestService(db_a).setup(read_contest_config(files["toml"]))
+    for meter in "AB":
+        CsvImporter(db_a).import_file(files[meter], meter)
+    a = PublishingService(db_a, clock=lambda: AS_OF)
+    b = PublishingService(db_b, clock=lambda: AS_OF)
+    # While one instance holds the job lock, the other does not work.
+    with job_lock(db_a, "publish_running") as got:
+        assert got
+        assert b.publish_running(min_interval_s=300) == []
+    results: list[list[str]] = []
+    barrier = threading.Barrier(2)
+
+    def tick(service: PublishingService) -> None:
+        barrier.wait()
+        results.append(service.publish_running(min_interval_s=300))
+
+    threads = [threading.Thread(target=tick, args=(s,)) for s in (a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(len(r) for r in results) == [0, 1]  # exactly one instance published this tick
+    assert len(a.history("test-2026")) == 1
+    for s in (a, b):
+        s.close()
+    db_a.dispose()
+    db_b.dispose()
