@@ -150,7 +150,12 @@ def _serve(db: Database, settings: Settings, host: str | None, port: int | None)
 
     host = host or settings.web.host
     port = port or settings.web.port
-    publishing = PublishingService(db)
+    feed = None
+    if settings.mqtt.username:  # a broker is configured: city displays get each snapshot, retained
+        from ingest.mqtt_publish import RetainedLeaderboardPublisher
+
+        feed = RetainedLeaderboardPublisher(settings.mqtt)
+    publishing = PublishingService(db, on_published=feed)
     scheduler = start_scheduler(publishing, settings.scheduler) if settings.scheduler.enabled else None
     typer.secho(f"Leaderboard: http://{host}:{port}/", fg=typer.colors.GREEN, bold=True)
     typer.echo(f"Household portal: http://{host}:{port}/portal/   API: http://{host}:{port}/schema")
@@ -161,6 +166,8 @@ def _serve(db: Database, settings: Settings, host: str | None, port: int | None)
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         publishing.close()
+        if feed is not None:
+            feed.close()
 
 
 @app.command()

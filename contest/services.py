@@ -65,6 +65,11 @@ SOURCES = ("csv", "mqtt", "manual")
 REPORT_REJECTIONS_MAX = 1000
 
 
+def storable_text(text: str) -> str:
+    """Text every database stores: PostgreSQL text cannot hold NUL, so it is kept as the escape \\x00."""
+    return text.replace("\x00", "\\x00")
+
+
 def _contest_info(c: Contest) -> ContestInfo:
     return ContestInfo(
         id=c.id,
@@ -394,8 +399,8 @@ class ReadingService:
                             "meter_id": ctx.meter_id,
                             "source": source,
                             "line_no": r.line_no,
-                            "raw": r.raw,
-                            "reason": r.reason,
+                            "raw": storable_text(r.raw),
+                            "reason": storable_text(r.reason),
                             "key": r.key,
                         }
                         for r in rejections

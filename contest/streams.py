@@ -23,7 +23,7 @@ from contest.models import (
     to_epoch_us,
 )
 from contest.readings import KIND_REGISTER
-from contest.services import ReadingService
+from contest.services import ReadingService, storable_text
 
 #: channel of a binding that takes the device's only import channel (pinned on first sight)
 ANY_CHANNEL = "*"
@@ -63,7 +63,7 @@ class StreamRejection:
 
 def payload_text(payload: bytes) -> str:
     """Payload as storable text; bytes that are not UTF-8 are kept as \\x escapes, never lost."""
-    return payload.decode("utf-8", errors="backslashreplace")
+    return storable_text(payload.decode("utf-8", errors="backslashreplace"))
 
 
 class StreamService:
@@ -135,9 +135,9 @@ class StreamService:
                     [
                         {
                             "source": "mqtt",
-                            "topic": r.topic[:300],
+                            "topic": storable_text(r.topic)[:300],
                             "raw": payload_text(r.payload),
-                            "reason": r.reason,
+                            "reason": storable_text(r.reason),
                             "key": r.key,
                             "created_at": r.received_at,
                             "meter_id": r.meter_id,

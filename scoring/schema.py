@@ -142,3 +142,103 @@ FINDING_INVALID_PERSONS = "scoring.invalid_persons"  # persons missing or < 1: n
 FINDING_INVALID_DAILY_ENERGY = "scoring.invalid_daily_energy"  # day rows with NaN/negative energy
 FINDING_UNKNOWN_HOUSEHOLD = "scoring.unknown_household"  # daily rows of a household not in the contest
 FINDING_TEAM_TOO_FEW_MEMBERS = "scoring.team_too_few_ranked_members"  # team not ranked
+
+# --- added for baselines, fairness, uncertainty, plausibility and CO2 (issue #5) -----------------
+# Optional input columns of the households frame (passed through like any other extra column).
+LIVING_AREA_M2 = "living_area_m2"  # heated/living area [m²]; optional, for per-m² figures
+BUILDING_TYPE = "building_type"  # "flat" | "house"; for the peer benchmark
+ELECTRIC_HOT_WATER = "electric_hot_water"  # True when hot water is made with electricity; peer benchmark
+CATEGORY = "category"  # the household's ranking category (given, or derived by a rule)
+
+BUILDING_FLAT = "flat"
+BUILDING_HOUSE = "house"
+BUILDING_TYPES = (BUILDING_FLAT, BUILDING_HOUSE)
+
+# Weather: one row per local day.
+TEMP_C = "temp_c"  # daily mean air temperature [°C]
+WEATHER_COLUMNS = (DAY, TEMP_C)
+
+# Declared absences: one row per household and absent day; or ranges of days.
+FIRST_DAY = "first_day"
+LAST_DAY = "last_day"
+ABSENCE_COLUMNS = (HOUSEHOLD_ID, DAY)
+ABSENCE_RANGE_COLUMNS = (HOUSEHOLD_ID, FIRST_DAY, LAST_DAY)
+
+# Result columns after HOUSEHOLD_RESULT_COLUMNS (households) and TEAM_RESULT_COLUMNS (teams).
+BASELINE_METHOD = "baseline_method"  # the method that scored this household (peer fallback shows here)
+STATUS_REASON = "status_reason"  # finding key saying why the household is not ranked; "" when ranked
+BASELINE_RESIDUAL_SD_KWH = "baseline_residual_sd_kwh"  # spread of daily baseline residuals [kWh/day]
+SAVINGS_FRACTION_LOW = "savings_fraction_low"  # lower end of the interval of savings_fraction [1]
+SAVINGS_FRACTION_HIGH = "savings_fraction_high"  # upper end [1]
+STATISTICALLY_TIED = "statistically_tied"  # interval overlaps a ranked neighbour's widely
+SAVINGS_KWH_PER_M2 = "savings_kwh_per_m2"  # savings per m² of living area [kWh/m²]
+CO2_SAVED_KG = "co2_saved_kg"  # savings × the carrier's emission factor [kg CO2]
+PLAUSIBILITY_FLAGS = "plausibility_flags"  # finding keys of plausibility checks, comma-separated
+CATEGORY_RANK = "category_rank"  # rank among the ranked households of the same category
+
+HOUSEHOLD_DETAIL_COLUMNS = (
+    BASELINE_METHOD,
+    STATUS_REASON,
+    BASELINE_RESIDUAL_SD_KWH,
+    SAVINGS_FRACTION_LOW,
+    SAVINGS_FRACTION_HIGH,
+    STATISTICALLY_TIED,
+    SAVINGS_KWH_PER_M2,
+    CO2_SAVED_KG,
+    PLAUSIBILITY_FLAGS,
+    CATEGORY,
+    CATEGORY_RANK,
+)
+TEAM_DETAIL_COLUMNS = (
+    SAVINGS_FRACTION_LOW,
+    SAVINGS_FRACTION_HIGH,
+    STATISTICALLY_TIED,
+    SAVINGS_KWH_PER_M2,
+    CO2_SAVED_KG,
+)
+
+# Fitted baseline models (Leaderboard.baseline_models): one row per household.
+MODEL = "model"  # "mean" | "weekday_weekend" | "intercept_only" | "hdd" | "cdd" | "hdd_cdd" | "peer" | ""
+FIT_DAYS = "fit_days"  # baseline days the model was fitted on [days]
+INTERCEPT_KWH_PER_DAY = "intercept_kwh_per_day"  # [kWh/day]
+WEEKDAY_KWH_PER_DAY = "weekday_kwh_per_day"  # prior-year model: mean of Monday-Friday [kWh/day]
+WEEKEND_KWH_PER_DAY = "weekend_kwh_per_day"  # prior-year model: mean of Saturday/Sunday [kWh/day]
+HEATING_BALANCE_POINT_C = "heating_balance_point_c"  # [°C]
+HEATING_KWH_PER_DEGREE_DAY = "heating_kwh_per_degree_day"  # [kWh/(K·d)]
+COOLING_BALANCE_POINT_C = "cooling_balance_point_c"  # [°C]
+COOLING_KWH_PER_DEGREE_DAY = "cooling_kwh_per_degree_day"  # [kWh/(K·d)]
+ADJUSTED_R2 = "adjusted_r2"  # [1]
+RESIDUAL_SD_KWH = "residual_sd_kwh"  # standard deviation of daily residuals [kWh/day]
+RESIDUAL_AUTOCORRELATION = "residual_autocorrelation"  # lag-1 autocorrelation of residuals [1]
+PEER_KWH_PER_YEAR = "peer_kwh_per_year"  # Stromspiegel benchmark [kWh/a]
+
+BASELINE_MODEL_COLUMNS = (
+    HOUSEHOLD_ID,
+    BASELINE_METHOD,
+    MODEL,
+    FIT_DAYS,
+    INTERCEPT_KWH_PER_DAY,
+    WEEKDAY_KWH_PER_DAY,
+    WEEKEND_KWH_PER_DAY,
+    HEATING_BALANCE_POINT_C,
+    HEATING_KWH_PER_DEGREE_DAY,
+    COOLING_BALANCE_POINT_C,
+    COOLING_KWH_PER_DEGREE_DAY,
+    ADJUSTED_R2,
+    RESIDUAL_SD_KWH,
+    RESIDUAL_AUTOCORRELATION,
+    PEER_KWH_PER_YEAR,
+)
+
+# A status beside ranked / insufficient_data / not_started, only when plausibility flags unrank.
+STATUS_UNDER_REVIEW = "under_review"
+
+FINDING_MISSING_WEATHER = "scoring.missing_weather"  # days without a temperature: dropped from both periods
+FINDING_PEER_ATTRIBUTES_MISSING = "scoring.peer_attributes_missing"  # no size/building/hot water for peer
+FINDING_PEER_TABLE_UNVERIFIED = "scoring.peer_table_unverified"  # the Stromspiegel numbers are unchecked
+FINDING_HIGH_DAY = "scoring.implausible_high_day"  # days above median + 3 × IQR of the baseline
+FINDING_POSSIBLE_VACANCY = "scoring.possible_vacancy"  # a long run below the household's base load
+FINDING_DROP_TO_ZERO = "scoring.drop_to_zero"  # consumption fell from normal to zero and stayed there
+FINDING_INVALID_LIVING_AREA = "scoring.invalid_living_area"  # living area missing or <= 0: no per-m² value
+FINDING_UNKNOWN_ABSENCE = "scoring.unknown_absence_household"  # absences of households not in the contest
+PLAUSIBILITY_FINDINGS = (FINDING_HIGH_DAY, FINDING_POSSIBLE_VACANCY, FINDING_DROP_TO_ZERO)

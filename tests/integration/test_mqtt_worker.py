@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -76,30 +77,54 @@ def wait_for(predicate, timeout: float = 60.0, every: float = 0.1) -> bool:  # t
     return predicate()
 
 
-def start_worker_process(
-    db_url: str, broker: Broker, client_id: str, share_group: str | None = None
-) -> subprocess.Popen[str]:
-    env = {
-        **os.environ,
-        "CONTEST_DB_URL": db_url,
-        "CONTEST_MQTT_HOST": broker.host,
-        "CONTEST_MQTT_PORT": str(broker.port),
-        "CONTEST_MQTT_USERNAME": INGEST_USER,
-        "CONTEST_MQTT_PASSWORD": INGEST_PASSWORD,
-        "CONTEST_MQTT_CLIENT_ID": client_id,
-        "CONTEST_MQTT_BATCH_WAIT_MS": "50",
-        "PYTHONUNBUFFERED": "1",
-    }
-    if share_group:
-        env["CONTEST_MQTT_SHARE_GROUP"] = share_group
-    return subprocess.Popen(
-        [sys.executable, "-m", "contest.cli", "ingest"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+class WorkerProcess:
+    """`contest ingest` in its own process (so it can be killed with -9), its output collected."""
+
+    def __init__(self, db_url: str, broker: Broker, client_id: str, share_group: str | None = None) -> None:
+        env = {
+            **os.environ,
+            "CONTEST_DB_URL": db_url,
+            "CONTEST_MQTT_HOST": broker.host,
+            "CONTEST_MQTT_PORT": str(broker.port),
+            "CONTEST_MQTT_USERNAME": INGEST_USER,
+            "CONTEST_MQTT_PASSWORD": INGEST_PASSWORD,
+            "CONTEST_MQTT_CLIENT_ID": client_id,
+            "CONTEST_MQTT_BATCH_WAIT_MS": "50",
+            "PYTHONUNBUFFERED": "1",
+        }
+        if share_group:
+            env["CONTEST_MQTT_SHARE_GROUP"] = share_group
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "contest.cli", "ingest"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def wait_connected(self, timeout: float = 30) -> None:
+        if not wait_for(lambda: any("connected to" in line for line in self.lines), timeout):
+            raise AssertionError("worker did not connect:\n" + "\n".join(self.lines[-30:]))
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> list[str]:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(30)
+        self._reader.join(10)
+        return self.lines
 
 
 def test_readings_arrive_and_bad_messages_are_kept_with_their_reason(
@@ -173,28 +198,25 @@ def test_kill_9_mid_stream_loses_nothing_and_stores_nothing_twice(
     broker: Broker, mqtt_db: Database, db_url: str
 ) -> None:
     n = 10_000
-    worker = start_worker_process(db_url, broker, "ingest-crash")
+    worker = WorkerProcess(db_url, broker, "ingest-crash")
+    worker.wait_connected()
     readings = ReadingService(mqtt_db)
     try:
         pub = Publisher(broker.host, broker.port, "dev1", "pw1", "pub-crash")
-        import threading
-
         sender = threading.Thread(target=pub.publish_all, args=(generic_messages("dev1", n),), daemon=True)
         sender.start()
         assert wait_for(lambda: readings.count_readings("M1") >= 2_000, 60), "worker stored nothing"
-        worker.send_signal(signal.SIGKILL)  # mid-stream, without any chance to clean up
-        worker.wait(10)
+        worker.kill()  # kill -9 mid-stream, without any chance to clean up
         stored_at_kill = readings.count_readings("M1")
         assert stored_at_kill < n
-        worker = start_worker_process(db_url, broker, "ingest-crash")  # same id: same broker session
+        worker = WorkerProcess(db_url, broker, "ingest-crash")  # same id: the broker kept its session
         sender.join(120)
         pub.close()
         assert wait_for(lambda: readings.count_readings("M1") >= n, 90)
         time.sleep(1.0)  # redeliveries still in flight must not add anything
         assert readings.count_readings("M1") == n
     finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(20)
+        worker.stop()
     with mqtt_db.session() as session:
         from contest.services import MeterService
 
@@ -212,8 +234,6 @@ def test_broker_restart_mid_stream_loses_nothing(broker: Broker, mqtt_db: Databa
     try:
         assert worker.connected.wait(10)
         pub = Publisher(broker.host, broker.port, "dev1", "pw1", "pub-restart")
-        import threading
-
         sender = threading.Thread(target=pub.publish_all, args=(generic_messages("dev1", n),), daemon=True)
         sender.start()
         assert wait_for(lambda: readings.count_readings("M1") >= 1_000, 60)
@@ -229,25 +249,22 @@ def test_broker_restart_mid_stream_loses_nothing(broker: Broker, mqtt_db: Databa
 
 def test_two_workers_share_the_load(broker: Broker, mqtt_db: Database, db_url: str) -> None:
     n = 4_000
-    workers = [
-        start_worker_process(db_url, broker, f"ingest-shared-{i}", share_group="contest") for i in range(2)
-    ]
+    workers = [WorkerProcess(db_url, broker, f"ingest-shared-{i}", share_group="contest") for i in range(2)]
     readings = ReadingService(mqtt_db)
     try:
-        time.sleep(2.0)  # both subscribed
+        for w in workers:
+            w.wait_connected()
+        time.sleep(0.5)  # subscriptions are sent right after the connection
         pub = Publisher(broker.host, broker.port, "dev1", "pw1", "pub-shared")
         pub.publish_all(generic_messages("dev1", n))
         pub.close()
         assert wait_for(lambda: readings.count_readings("M1") >= n, 60)
     finally:
-        outputs = []
-        for w in workers:
-            w.send_signal(signal.SIGTERM)
-            outputs.append(w.communicate(timeout=30)[0])
+        outputs = [w.stop() for w in workers]
     received = [
         int(line.split("received ")[1].split(",")[0])
         for out in outputs
-        for line in out.splitlines()
+        for line in out
         if line.startswith("received ")
     ]
     assert len(received) == 2 and all(r > 0 for r in received), outputs
@@ -296,3 +313,30 @@ def test_arbitrary_messages_never_crash_the_worker(
     s = worker.stats
     assert s.received == len(batch) and s.batches == 1
     assert s.stored + s.duplicates + s.rejected + s.ignored_export >= 0
+
+
+def test_each_published_leaderboard_is_a_retained_message_for_displays(
+    broker: Broker, mqtt_db: Database
+) -> None:
+    from contest.publishing import PublishingService
+    from ingest.mqtt_publish import RetainedLeaderboardPublisher
+
+    feed = RetainedLeaderboardPublisher(worker_settings(broker, client_id="publisher-test"))
+    assert feed.connected.wait(10)
+    publishing = PublishingService(mqtt_db, on_published=feed)
+    publishing.publish("mqtt-2026")
+    time.sleep(0.5)
+    feed.close()
+    publishing.close()
+    # A display connecting afterwards (any authenticated user) gets the newest snapshot at once.
+    got: list[bytes] = []
+    display = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    display.username_pw_set("dev2", "pw2")
+    display.on_connect = lambda c, u, f, rc, p: c.subscribe("contests/+/leaderboard", qos=1)
+    display.on_message = lambda c, u, m: got.append(m.payload) if m.retain else None
+    display.connect(broker.host, broker.port)
+    display.loop_start()
+    assert wait_for(lambda: bool(got), 10)
+    display.loop_stop()
+    body = json.loads(got[0])
+    assert body["contest"]["slug"] == "mqtt-2026" and "households" in body and "teams" in body

@@ -1,0 +1,48 @@
+"""Publishes each new leaderboard snapshot as a retained MQTT message for city displays
+(``contests/<slug>/leaderboard``), so a display that connects gets the newest one at once."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from contest.domain import LeaderboardView
+from contest.publishing import view_to_json
+from contest.settings import MqttSettings
+
+log = logging.getLogger(__name__)
+
+TOPIC = "contests/{slug}/leaderboard"
+
+
+class RetainedLeaderboardPublisher:
+    """``PublishingService.on_published`` hook: QoS 1, retained, reconnecting in the background."""
+
+    def __init__(self, settings: MqttSettings) -> None:
+        self.client = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=f"{settings.client_id}-publisher",
+            protocol=mqtt.MQTTv5,
+        )
+        if settings.username:
+            self.client.username_pw_set(settings.username, settings.password)
+        self.client.reconnect_delay_set(1, 30)
+        self.connected = threading.Event()
+        self.client.on_connect = lambda c, u, f, rc, p: self.connected.set() if not rc.is_failure else None
+        self.client.on_disconnect = lambda c, u, f, rc, p: self.connected.clear()
+        self.client.connect_async(settings.host, settings.port)
+        self.client.loop_start()
+
+    def __call__(self, slug: str, view: LeaderboardView) -> None:
+        payload = json.dumps(view_to_json(view), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        info = self.client.publish(TOPIC.format(slug=slug), payload, qos=1, retain=True)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            log.warning("leaderboard of %s queued for the broker (not connected)", slug)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
