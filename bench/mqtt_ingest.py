@@ -14,6 +14,7 @@ Run: .venv/bin/python bench/mqtt_ingest.py [--n 200000]
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import datetime as dt
 import json
 import sys
@@ -155,7 +156,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=200_000)
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
-    print(f"{dt.datetime.now():%Y-%m-%d %H:%M}  python={sys.version.split()[0]}  paho={mqtt.__version__}")
+    print(f"{dt.datetime.now():%Y-%m-%d %H:%M}  python={sys.version.split()[0]}  paho={importlib.metadata.version('paho-mqtt')}")
     with tempfile.TemporaryDirectory() as tmp:
         run(args.n, f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", "sqlite")
     if not args.no_postgres:

@@ -40,7 +40,6 @@ from scoring.schema import (
 )
 from scoring.specs import (
     METHOD_DEGREE_DAY,
-    METHOD_PEER_BENCHMARK,
     METHOD_PRIOR_PERIOD_MEAN,
     METHOD_PRIOR_YEAR,
     BaselineSpec,
@@ -148,7 +147,9 @@ class PriorYearModel:
         with np.errstate(invalid="ignore", divide="ignore"):
             overall = np.where(n > 0, energy.sum(axis=1) / np.maximum(n, 1), np.nan)
             we = np.where(n_we > 0, np.where(weekend, energy, 0.0).sum(axis=1) / np.maximum(n_we, 1), overall)
-            wd = np.where(n_wd > 0, np.where(~weekend, energy, 0.0).sum(axis=1) / np.maximum(n_wd, 1), overall)
+            wd = np.where(
+                n_wd > 0, np.where(~weekend, energy, 0.0).sum(axis=1) / np.maximum(n_wd, 1), overall
+            )
         self.weekday_kwh_per_day, self.weekend_kwh_per_day = wd, we
         self.fit_days = n.astype(np.int64)
         self.n_parameters = ((n_we > 0).astype(np.int64) + (n_wd > 0).astype(np.int64)).clip(min=1)
@@ -158,7 +159,9 @@ class PriorYearModel:
 
     def _per_day(self, block: DayBlock) -> _F64:
         weekend = block.is_weekend[np.newaxis, :]
-        return np.where(weekend, self.weekend_kwh_per_day[:, np.newaxis], self.weekday_kwh_per_day[:, np.newaxis])
+        return np.where(
+            weekend, self.weekend_kwh_per_day[:, np.newaxis], self.weekday_kwh_per_day[:, np.newaxis]
+        )
 
     def predict(self, reporting: DayBlock) -> _F64:
         return np.asarray(self._per_day(reporting), dtype=np.float64)
@@ -215,8 +218,12 @@ class DegreeDayBaseline:
         described = fit.describe()
         for column in described.columns:
             out[column] = described[column].to_numpy()
-        out[HEATING_KWH_PER_DEGREE_DAY] = np.where(np.isnan(fit.heating_balance_point_c), np.nan, fit.heating_kwh_per_degree_day)
-        out[COOLING_KWH_PER_DEGREE_DAY] = np.where(np.isnan(fit.cooling_balance_point_c), np.nan, fit.cooling_kwh_per_degree_day)
+        out[HEATING_KWH_PER_DEGREE_DAY] = np.where(
+            np.isnan(fit.heating_balance_point_c), np.nan, fit.heating_kwh_per_degree_day
+        )
+        out[COOLING_KWH_PER_DEGREE_DAY] = np.where(
+            np.isnan(fit.cooling_balance_point_c), np.nan, fit.cooling_kwh_per_degree_day
+        )
         return pd.DataFrame(out)
 
 
@@ -255,7 +262,7 @@ class PeerBenchmarkModel:
         """Shape (households,): True where the table has a row for the household."""
         return np.isfinite(self.kwh_per_year)
 
-    def fit(self, baseline: DayBlock) -> Self:  # noqa: ARG002  (nothing to learn from the household)
+    def fit(self, baseline: DayBlock) -> Self:  # nothing to learn from the household's days
         return self
 
     def predict(self, reporting: DayBlock) -> _F64:
@@ -282,14 +289,3 @@ def own_history_model(spec: BaselineSpec) -> PriorPeriodMeanModel | PriorYearMod
     if spec.method == METHOD_DEGREE_DAY:
         return DegreeDayBaseline(spec)
     raise ValueError(f"{spec.method!r} does not learn from the household's own history")
-
-
-__all__ = [
-    "METHOD_PEER_BENCHMARK",
-    "DegreeDayBaseline",
-    "FittedBaseline",
-    "PeerBenchmarkModel",
-    "PriorPeriodMeanModel",
-    "PriorYearModel",
-    "own_history_model",
-]

@@ -63,9 +63,7 @@ class DayBlock:
         return DayBlock(self.energy_kwh[index], self.days, self.temp_c)
 
 
-def residual_statistics(
-    residual_kwh: _F64, n_parameters: npt.NDArray[np.int64] | int
-) -> tuple[_F64, _F64]:
+def residual_statistics(residual_kwh: _F64, n_parameters: npt.NDArray[np.int64] | int) -> tuple[_F64, _F64]:
     """Spread and lag-1 autocorrelation of daily residuals, per household.
 
     residual_kwh: shape (households, days); observed − fitted [kWh], NaN on days without data

@@ -27,7 +27,13 @@ _I64 = npt.NDArray[np.int64]
 
 # Model codes, in the order candidates are tried; equal adjusted R² keeps the earlier (simpler) one.
 NO_DATA, INTERCEPT_ONLY, HDD_ONLY, CDD_ONLY, HDD_CDD = 0, 1, 2, 3, 4
-MODEL_NAMES = {NO_DATA: "", INTERCEPT_ONLY: "intercept_only", HDD_ONLY: "hdd", CDD_ONLY: "cdd", HDD_CDD: "hdd_cdd"}
+MODEL_NAMES = {
+    NO_DATA: "",
+    INTERCEPT_ONLY: "intercept_only",
+    HDD_ONLY: "hdd",
+    CDD_ONLY: "cdd",
+    HDD_CDD: "hdd_cdd",
+}
 
 #: Households fitted together; bounds memory to a few tens of MB whatever the contest size.
 CHUNK_HOUSEHOLDS = 4096
@@ -286,9 +292,7 @@ def _fit_chunk(
     intercept = np.where(no_data, np.nan, y_mean - beta_h * x_h - beta_c * x_c)
     n_parameters = (1 + uses_h.astype(np.int64) + uses_c.astype(np.int64)).astype(np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        adjusted = np.where(
-            no_data, np.nan, np.where(model == INTERCEPT_ONLY, 0.0, scores[rows, best])
-        )
+        adjusted = np.where(no_data, np.nan, np.where(model == INTERCEPT_ONLY, 0.0, scores[rows, best]))
 
     heat_point = np.where(uses_h, heat_bp[heat_idx] if kh else np.nan, np.nan)
     cool_point = np.where(uses_c, cool_bp[cool_idx] if kc else np.nan, np.nan)

@@ -68,7 +68,9 @@ def require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> N
     """Raise :class:`FrameSchemaError` naming every column of ``columns`` missing from ``frame``."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise FrameSchemaError(f"{what} frame lacks column(s) {', '.join(missing)}; has {list(frame.columns)}")
+        raise FrameSchemaError(
+            f"{what} frame lacks column(s) {', '.join(missing)}; has {list(frame.columns)}"
+        )
 
 
 def validate_readings(frame: pd.DataFrame) -> None:

@@ -67,7 +67,12 @@ class StromspiegelTable:
         where = {
             (b, bool(w), int(p)): i
             for i, (b, w, p) in enumerate(
-                zip(self.rows["building_type"], self.rows["electric_hot_water"], self.rows["persons"], strict=True)
+                zip(
+                    self.rows["building_type"],
+                    self.rows["electric_hot_water"],
+                    self.rows["persons"],
+                    strict=True,
+                )
             )
         }
         index = np.full(len(size), -1, dtype=np.int64)
@@ -122,7 +127,9 @@ def parse_stromspiegel_csv(text: str) -> StromspiegelTable:
     if (bounds <= 0).any() or (np.diff(bounds, axis=1) <= 0).any():
         raise FrameSchemaError("the Stromspiegel class bounds must be positive and rise from A to F")
     expected = {(b, w, p) for b in BUILDING_TYPES for w in (False, True) for p in range(1, MAX_PERSONS + 1)}
-    keys = list(zip(rows["building_type"], rows["electric_hot_water"], rows["persons"].astype(int), strict=True))
+    keys = list(
+        zip(rows["building_type"], rows["electric_hot_water"], rows["persons"].astype(int), strict=True)
+    )
     if len(keys) != len(set(keys)) or set(keys) != expected:
         raise FrameSchemaError(
             "the Stromspiegel CSV needs exactly one row per building type (flat, house), electric hot "

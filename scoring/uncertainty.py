@@ -46,7 +46,11 @@ def savings_variance_kwh2(
     n = np.asarray(fit_days, dtype=np.float64)
     m = np.asarray(reporting_days, dtype=np.float64)
     if spec.autocorrelation:
-        rho = np.clip(np.nan_to_num(np.asarray(residual_autocorrelation, dtype=np.float64)), 0.0, spec.max_autocorrelation)
+        rho = np.clip(
+            np.nan_to_num(np.asarray(residual_autocorrelation, dtype=np.float64)),
+            0.0,
+            spec.max_autocorrelation,
+        )
         k = (1 + rho) / (1 - rho)
     else:
         k = np.ones_like(sd)
@@ -55,9 +59,7 @@ def savings_variance_kwh2(
     return np.asarray(np.where(n > 0, variance, np.nan), dtype=np.float64)
 
 
-def fraction_interval(
-    savings_kwh: _F64, expected_kwh: _F64, half_width_kwh: _F64
-) -> tuple[_F64, _F64]:
+def fraction_interval(savings_kwh: _F64, expected_kwh: _F64, half_width_kwh: _F64) -> tuple[_F64, _F64]:
     """(low, high) of the savings fraction: (savings ∓ half width) / expected; NaN where expected <= 0."""
     with np.errstate(invalid="ignore", divide="ignore"):
         ok = expected_kwh > 0

@@ -45,6 +45,10 @@ KEY_BAD_TIMEZONE = "mqtt.bad_timezone"
 KEY_MISSING_FIELD = "mqtt.missing_field"
 KEY_BAD_FIELD = "mqtt.bad_field"
 KEY_METER_MISMATCH = "mqtt.meter_mismatch"
+KEY_BAD_NAME = "mqtt.bad_name"
+
+#: Longest channel name kept (names come from JSON keys and topics).
+MAX_NAME_CHARS = 128
 
 #: Largest payload looked at. A Shelly NotifyFullStatus is ~10 KiB; anything far bigger is not a meter.
 MAX_PAYLOAD_BYTES = 256 * 1024
@@ -70,15 +74,26 @@ class Parser(Protocol):
     ) -> list[DeviceReading]: ...
 
 
+MAX_REASON_CHARS = 300
+
+
 def refuse(reason: str, key: str) -> PayloadError:
-    """A PayloadError to raise: ``raise refuse("why", KEY_...)``."""
+    """A PayloadError to raise: ``raise refuse("why", KEY_...)``.
+
+    Reasons quote payload text; control characters and lone surrogates are escaped here, once, so
+    the worker can store any reason as UTF-8 text.
+    """
+    if not reason.isprintable():
+        reason = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in reason)
+    if len(reason) > MAX_REASON_CHARS:
+        reason = reason[: MAX_REASON_CHARS - 1] + "…"
     return PayloadError(reason, key=key)
 
 
-def excerpt(payload: bytes, limit: int = 60) -> str:
+def excerpt(payload: bytes | str, limit: int = 60) -> str:
     """A short printable piece of a payload for reasons (the worker keeps the whole raw payload)."""
-    text = payload[:limit].decode("utf-8", "replace").strip()
-    return repr(text + ("…" if len(payload) > limit else ""))
+    text = payload[:limit] if isinstance(payload, str) else payload[:limit].decode("utf-8", "replace")
+    return repr(text.strip() + ("…" if len(payload) > limit else ""))
 
 
 # --- text that is not a device payload --------------------------------------------------------
@@ -274,7 +289,7 @@ def device_time(value: object, tz: str, received_at: datetime | None, what: str)
             candidates = _iso_candidates(value, tz)
         except (ValueError, OverflowError):
             raise refuse(
-                f"{what}: time {excerpt(value.encode())} is not an ISO 8601 timestamp", KEY_BAD_TIME
+                f"{what}: time {excerpt(value)} is not an ISO 8601 timestamp", KEY_BAD_TIME
             ) from None
         if candidates is None:
             return None
@@ -316,9 +331,7 @@ def aware_time(text: str, what: str) -> datetime:
     try:
         instant = _aware_iso(text)
     except (ValueError, OverflowError):
-        raise refuse(
-            f"{what}: time {excerpt(text.encode())} is not an ISO 8601 timestamp", KEY_BAD_TIME
-        ) from None
+        raise refuse(f"{what}: time {excerpt(text)} is not an ISO 8601 timestamp", KEY_BAD_TIME) from None
     if instant is None:
         raise refuse(
             f"{what}: time {text!r} has no UTC offset; send e.g. '2026-11-25T10:00:00+01:00' or 'Z'",
@@ -391,6 +404,9 @@ def reading(
         raise refuse(f"{channel}: energy {value!r} is not a number", KEY_NOT_FINITE)
     if energy_kwh == math.inf:
         raise refuse(f"{channel}: energy {value:g} is too large to be a reading", KEY_NOT_FINITE)
+    if not (channel.isprintable() and device.isprintable()) or len(channel) > MAX_NAME_CHARS:
+        # Names become database keys: no control characters, no lone surrogates, bounded length.
+        raise refuse(f"device {device[:60]!r} / channel {channel[:60]!r} is not a usable name", KEY_BAD_NAME)
     # + 0.0 turns -0.0 into 0.0.
     return DeviceReading(device, channel, ts_utc, energy_kwh + 0.0, kind, direction, duration_s)
 

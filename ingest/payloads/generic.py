@@ -136,6 +136,7 @@ def _name(value: object, field: str, where: str) -> str:
         or not value.strip()
         or len(value) > MAX_NAME_CHARS
         or value != value.strip()
+        or not value.isprintable()
     ):
         raise refuse(
             f"{where}: {field} must be non-empty text of at most {MAX_NAME_CHARS} characters", KEY_BAD_FIELD

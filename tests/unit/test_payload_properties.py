@@ -1,6 +1,5 @@
-"""Properties of the MQTT payload parsers: whatever the topic and bytes, parse_message returns valid
-readings (finite, >= 0 kWh, aware or no time) or raises PayloadError with a reason and a key, never
-anything else. Also holds the helpers that read the captured samples (the family test files import them)."""
+"""Properties of the MQTT payload parsers: any topic and bytes give valid readings or a PayloadError with a
+reason and a key, never another exception. Also the sample-reading helpers the family test files import."""
 
 from __future__ import annotations
 
@@ -78,8 +77,8 @@ def assert_readings(actual: list[DeviceReading], expected: list[Expected]) -> No
 def check_reading(reading: object) -> None:
     """The invariants every parsed reading keeps."""
     assert isinstance(reading, DeviceReading)
-    assert isinstance(reading.device, str) and reading.device
-    assert isinstance(reading.channel, str) and reading.channel
+    assert isinstance(reading.device, str) and reading.device and reading.device.isprintable()
+    assert isinstance(reading.channel, str) and reading.channel and reading.channel.isprintable()
     assert isinstance(reading.energy_kwh, float)
     assert math.isfinite(reading.energy_kwh) and reading.energy_kwh >= 0
     assert reading.ts_utc is None or reading.ts_utc.utcoffset() == timedelta(0)
@@ -95,6 +94,9 @@ def parse_or_refuse(topic: str, payload: bytes, **kwargs: object) -> list[Device
         readings = parse_message(topic, payload, **kwargs)  # type: ignore[arg-type]
     except PayloadError as exc:
         assert exc.message and exc.key.startswith("mqtt."), (exc.key, exc.message)
+        # The worker stores reasons as text: printable, bounded, valid UTF-8.
+        assert exc.message.isprintable() and len(exc.message) <= 300
+        exc.message.encode("utf-8")
         return None
     assert isinstance(readings, list)
     for reading in readings:
@@ -429,6 +431,24 @@ def test_damaged_samples_only_raise_payload_error(
     if payload:
         index = position % len(payload)
         parse_or_refuse(topic, payload[:index] + bytes([byte]) + payload[index + 1 :])
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload"),
+    [
+        ("tele/x/SENSOR", rb'{"Time":"\ud800","SML":{"Total_in":1}}'),
+        ("tele/x/SENSOR", rb'{"SML":{"Total_in\u0000":1}}'),
+        ("tele/x/SENSOR", rb'{"SML":{"Total_in\ud800":1}}'),
+        ("tele/x/SENSOR", rb'{"SML":{"\ud800":"x"}}'),
+        ("contest/m/reading", rb'{"meter":"m","value":1,"unit":"kWh","ts":"\ud800"}'),
+        ("contest/m/reading", rb'{"meter":"m","value":1,"unit":"kWh","channel":"\ud800"}'),
+        ("contest/m/reading", rb'{"meter":"m","value":1,"unit":"kWh","\ud800":1}'),
+        ("x\n/events/rpc", rb'{"method":"NotifyStatus","params":{"em1data:0":{"total_act_energy":1}}}'),
+    ],
+)
+def test_names_and_reasons_with_lone_surrogates_or_control_characters(topic: str, payload: bytes) -> None:
+    """JSON may smuggle lone surrogates and NUL into keys and texts; they must not reach the database."""
+    assert parse_or_refuse(topic, payload) is None
 
 
 def test_truncated_json_says_truncated() -> None:

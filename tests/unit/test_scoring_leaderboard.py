@@ -31,6 +31,7 @@ from scoring.schema import (
     FINDING_ZERO_BASELINE,
     HOUSEHOLD_COLUMNS,
     HOUSEHOLD_DAILY_COLUMNS,
+    HOUSEHOLD_DETAIL_COLUMNS,
     HOUSEHOLD_ID,
     HOUSEHOLD_RESULT_COLUMNS,
     KIND,
@@ -48,6 +49,7 @@ from scoring.schema import (
     STATUS_NOT_STARTED,
     STATUS_RANKED,
     TEAM_ID,
+    TEAM_DETAIL_COLUMNS,
     TEAM_RESULT_COLUMNS,
     TS_UTC,
     FrameSchemaError,
@@ -176,7 +178,7 @@ def test_hand_computed_example_teams() -> None:
     team_b = team_row(board, "B")  # household 3 alone, unranked
     assert team_b[STATUS] == STATUS_INSUFFICIENT_DATA
     assert pd.isna(team_b[RANK])
-    assert list(board.teams.columns) == list(TEAM_RESULT_COLUMNS)
+    assert list(board.teams.columns) == [*TEAM_RESULT_COLUMNS, *TEAM_DETAIL_COLUMNS]
 
 
 def test_unranked_household_gets_a_coverage_finding() -> None:
@@ -334,7 +336,7 @@ def test_households_without_a_team_are_in_no_team_row() -> None:
     data = daily(rows(9, "2024-01-01", [1, 1, 1]))
     board = score_contest(data, households({9: (None, 1)}), RULES, AFTER_END)
     assert board.teams.empty
-    assert list(board.teams.columns) == list(TEAM_RESULT_COLUMNS)
+    assert list(board.teams.columns) == [*TEAM_RESULT_COLUMNS, *TEAM_DETAIL_COLUMNS]
 
 
 # --- time: as_of ------------------------------------------------------------------------------
@@ -401,9 +403,13 @@ def test_repeated_household_ids_are_an_error() -> None:
 def test_no_households_and_no_days_give_empty_frames_with_the_columns() -> None:
     board = score_contest(daily(), households({}), RULES, AFTER_END)
     assert board.households.empty
-    assert list(board.households.columns) == [*HOUSEHOLD_COLUMNS, *HOUSEHOLD_RESULT_COLUMNS]
+    assert list(board.households.columns) == [
+        *HOUSEHOLD_COLUMNS,
+        *HOUSEHOLD_RESULT_COLUMNS,
+        *HOUSEHOLD_DETAIL_COLUMNS,
+    ]
     assert board.teams.empty
-    assert list(board.teams.columns) == list(TEAM_RESULT_COLUMNS)
+    assert list(board.teams.columns) == [*TEAM_RESULT_COLUMNS, *TEAM_DETAIL_COLUMNS]
     assert board.findings == ()
 
 
@@ -419,7 +425,13 @@ def test_extra_household_columns_pass_through_unchanged() -> None:
     people["public"] = [True, False, True, True]
     board = score_contest(example_board_data(), people, RULES, AFTER_END)
     out = board.households
-    assert list(out.columns) == [*HOUSEHOLD_COLUMNS, "pseudonym", "public", *HOUSEHOLD_RESULT_COLUMNS]
+    assert list(out.columns) == [
+        *HOUSEHOLD_COLUMNS,
+        "pseudonym",
+        "public",
+        *HOUSEHOLD_RESULT_COLUMNS,
+        *HOUSEHOLD_DETAIL_COLUMNS,
+    ]
     merged = out.merge(people, on=HOUSEHOLD_ID, suffixes=("", "_given"))
     assert (merged["pseudonym"] == merged["pseudonym_given"]).all()
     assert (merged["public"] == merged["public_given"]).all()
