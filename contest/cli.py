@@ -391,6 +391,31 @@ def mqtt_rejected(limit: Annotated[int, typer.Option(help="How many, newest firs
         typer.echo(f"    {r.payload.decode('utf-8', 'replace')[:200]}")
 
 
+admin_app = typer.Typer(help="Staff access to the admin API.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
+
+
+@admin_app.command("token")
+def admin_token(
+    name: Annotated[str, typer.Argument(help="Who or what uses the token, e.g. 'stadtwerke-team'")],
+    revoke: Annotated[bool, typer.Option("--revoke", help="Revoke the token of this name")] = False,
+) -> None:
+    """Create a staff API token (printed once; only its hash is stored) or revoke one."""
+    from contest.admin import StaffService
+
+    staff = StaffService(_open(load_settings()))
+    try:
+        if revoke:
+            staff.revoke(name)
+            typer.echo(f"Token {name!r} revoked.")
+            return
+        token = staff.create_token(name)
+    except ContestError as exc:
+        raise _fail(exc) from exc
+    typer.secho(f"Staff token for {name!r}: {token}", bold=True)
+    typer.echo("Use it as 'Authorization: Bearer <token>'. It is shown only now.")
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:

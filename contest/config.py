@@ -83,6 +83,13 @@ def parse_contest_config(text: str, source: str = "<toml>") -> ContestConfig:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+    return contest_config_from_dict(doc, source)
+
+
+def contest_config_from_dict(doc: dict[str, Any], source: str = "<json>") -> ContestConfig:
+    """The same structure as the TOML file, e.g. from the admin API's JSON (dates as ISO strings)."""
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{source}: a contest description must be an object")
     c = doc.get("contest")
     if not isinstance(c, dict):
         raise ConfigError(f"{source}: missing [contest] section")

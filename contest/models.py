@@ -280,3 +280,15 @@ class LeaderboardSnapshot(Base):
     reason: Mapped[str] = mapped_column(String(20), default="manual")
     #: the leaderboard (contest.domain.LeaderboardView as JSON, households already filtered for privacy)
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class StaffToken(Base):
+    """An API token of city staff for the admin API; only its hash is stored (no default credentials)."""
+
+    __tablename__ = "staff_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

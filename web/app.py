@@ -8,17 +8,22 @@ from pathlib import Path
 
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from contest.admin import StaffService
 from contest.db import Database
 from contest.ports import CsvImportPort
 from contest.publishing import PublishingService
 from contest.services import ContestService, HouseholdService, ReadingService
 from contest.settings import WebSettings
+from contest.streams import StreamService
+from web.admin import AdminApi, AdminDeps
 from web.auth import SessionSigner
 from web.controllers import LeaderboardApi, PublicPages
 from web.errors import EXCEPTION_HANDLERS
@@ -56,11 +61,19 @@ def create_app(
         max_upload_bytes=web.max_upload_bytes,
         publishing=boards,
     )
+    admin = AdminDeps(
+        staff=StaffService(db),
+        contests=contests,
+        households=portal.households,
+        streams=StreamService(db),
+        publishing=boards,
+    )
     return Litestar(
         route_handlers=[
             PublicPages,
             LeaderboardApi,
             Portal,
+            AdminApi,
             create_static_files_router(
                 path="/static", directories=[HERE / "static"], include_in_schema=False
             ),
@@ -69,13 +82,24 @@ def create_app(
             "contests": Provide(lambda: contests, sync_to_thread=False),
             "boards": Provide(lambda: boards, sync_to_thread=False),
             "portal": Provide(lambda: portal, sync_to_thread=False),
+            "admin": Provide(lambda: admin, sync_to_thread=False),
         },
+        state=State({"admin": admin}),
         template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(
             title="Energiesparwettbewerb API",
             version="0.1.0",
             description="Public leaderboards of energy-saving contests.",
             path="/schema",
+            components=Components(
+                security_schemes={
+                    "StaffToken": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="Staff API token (`contest admin token create`)",
+                    )
+                }
+            ),
         ),
         csrf_config=CSRFConfig(secret=web.secret_key, exclude=["/api"], cookie_httponly=True),
         # Slightly above the upload limit so an oversized file gets our clear message, not a bare 413.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import anyio
@@ -20,7 +20,7 @@ from contest.errors import IngestError, PermissionDenied
 from contest.ports import CsvImportPort
 from contest.publishing import PublishingService
 from contest.services import HouseholdService, ReadingService
-from web.auth import COOKIE, MAX_AGE_S, SessionSigner
+from web.auth import COOKIE, MAX_AGE_S, LoginThrottle, SessionSigner
 from web.controllers import _lang, page_context
 from web.i18n import fmt_datetime
 from web.pending import PendingUploads
@@ -51,6 +51,7 @@ class PortalDeps:
     signer: SessionSigner
     max_upload_bytes: int
     publishing: PublishingService | None = None
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
 
 def _home(
@@ -115,14 +116,21 @@ class Portal(Controller):
         portal: NamedDependency[PortalDeps],
         data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Template | Redirect:
+        client = request.client.host if request.client else "unknown"
+        if portal.throttle.blocked(client):
+            return Template(
+                "portal_login.html", context=page_context(_lang(request), throttled=True), status_code=429
+            )
         try:
             info = portal.households.authenticate(data.code)
         except PermissionDenied:
+            portal.throttle.failed(client)
             return Template(
                 "portal_login.html",
                 context=page_context(_lang(request), error=True),
                 status_code=403,
             )
+        portal.throttle.succeeded(client)
         return Redirect(
             "/portal/",
             cookies=[
@@ -131,6 +139,7 @@ class Portal(Controller):
                     value=portal.signer.dumps(info.id),
                     httponly=True,
                     samesite="lax",
+                    secure=request.url.scheme == "https",  # Secure whenever served over HTTPS
                     max_age=MAX_AGE_S,
                 )
             ],
