@@ -867,3 +867,99 @@ class HouseholdService:
             if b.batch_id == batch_id:
                 return b
         raise PermissionDenied("Import nicht gefunden / import not found", key="auth.not_own_batch")
+
+
+class HouseholdDataService:
+    """A household's own data: everything stored about it, and deleting it (privacy by design)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def export(self, household_id: int) -> dict[str, Any]:
+        """Everything stored about the household, as JSON-able data."""
+        info = HouseholdService(self.db).get(household_id)
+        with self.db.session() as session:
+            meter_ids = list(session.scalars(select(Meter.id).where(Meter.household_id == household_id)))
+            meters = {
+                m.id: m.external_id for m in session.scalars(select(Meter).where(Meter.id.in_(meter_ids)))
+            }
+            readings = session.execute(
+                select(
+                    Reading.meter_id,
+                    Reading.ts_utc,
+                    Reading.kind,
+                    Reading.energy_kwh,
+                    Reading.duration_s,
+                    Reading.source,
+                )
+                .where(Reading.meter_id.in_(meter_ids))
+                .order_by(Reading.meter_id, Reading.ts_utc)
+            ).all()
+            daily = session.execute(
+                select(
+                    DailyConsumption.meter_id,
+                    DailyConsumption.day,
+                    DailyConsumption.energy_kwh,
+                    DailyConsumption.coverage_fraction,
+                )
+                .where(DailyConsumption.meter_id.in_(meter_ids))
+                .order_by(DailyConsumption.meter_id, DailyConsumption.day)
+            ).all()
+            rejected = session.scalars(
+                select(RejectedRecord)
+                .where(RejectedRecord.meter_id.in_(meter_ids))
+                .order_by(RejectedRecord.id)
+            ).all()
+            return {
+                "household": {
+                    "pseudonym": info.pseudonym,
+                    "contest": info.contest_slug,
+                    "team": info.team,
+                    "persons": info.persons,
+                    "living_area_m2": info.living_area_m2,
+                    "public_listing": info.public_listing,
+                },
+                "meters": [{"id": m.external_id, "carrier": m.carrier, "kind": m.kind} for m in info.meters],
+                "readings": [
+                    {
+                        "meter": meters[m],
+                        "ts_utc": ts.isoformat(),
+                        "kind": k,
+                        "energy_kwh": e,
+                        "duration_s": d,
+                        "source": src,
+                    }
+                    for m, ts, k, e, d, src in readings
+                ],
+                "daily_consumption": [
+                    {"meter": meters[m], "day": day.isoformat(), "energy_kwh": e, "coverage_fraction": c}
+                    for m, day, e, c in daily
+                ],
+                "rejected_records": [
+                    {
+                        "source": r.source,
+                        "line_no": r.line_no,
+                        "topic": r.topic,
+                        "raw": r.raw,
+                        "reason": r.reason,
+                        "created_at": r.created_at.isoformat(),
+                    }
+                    for r in rejected
+                ],
+            }
+
+    def delete(self, household_id: int) -> str:
+        """Delete the household with its meters, readings, daily values, imports and rejected records;
+        returns the contest slug (to republish it without the household)."""
+        with self.db.session() as session:
+            h = session.get(Household, household_id)
+            if h is None:
+                raise HouseholdNotFound(f"no household with id {household_id}")
+            slug = h.contest.slug
+            meter_ids = [m.id for m in h.meters]
+            if meter_ids:
+                session.execute(delete(RejectedRecord).where(RejectedRecord.meter_id.in_(meter_ids)))
+                session.execute(delete(Reading).where(Reading.meter_id.in_(meter_ids)))
+                session.execute(delete(DailyConsumption).where(DailyConsumption.meter_id.in_(meter_ids)))
+            session.delete(h)
+            return slug

@@ -181,7 +181,7 @@ def _numbers(column: pd.Series, *, decimal: str, what: str) -> np.ndarray:
         raise IngestError(
             f"{what}, data row {row + 1}: {column.iloc[row]!r} is not a number", key="weather.bad_value"
         )
-    return values.to_numpy(dtype=np.float64, na_value=np.nan)
+    return np.array(values.to_numpy(dtype=np.float64, na_value=np.nan))  # a writable copy
 
 
 def _finish(frame: pd.DataFrame, what: str) -> pd.DataFrame:

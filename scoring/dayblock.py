@@ -3,7 +3,7 @@ no usable data. Baseline models fit on one block and predict another (``model.fi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +27,12 @@ class DayBlock:
     energy_kwh: _F64
     days: npt.NDArray[np.datetime64]
     temp_c: _F64 | None = None
+    #: shape (households, days): True where the day has usable data (derived)
+    has_data: npt.NDArray[np.bool_] = field(init=False)
+    #: shape (households,): number of days with data [days] (derived)
+    days_with_data: npt.NDArray[np.int64] = field(init=False)
+    #: shape (households,): energy summed over the days with data [kWh] (derived)
+    total_kwh: _F64 = field(init=False)
 
     def __post_init__(self) -> None:
         if self.energy_kwh.ndim != 2 or self.energy_kwh.shape[1] != len(self.days):
@@ -35,21 +41,12 @@ class DayBlock:
             )
         if self.temp_c is not None and self.temp_c.shape != (len(self.days),):
             raise ValueError(f"temp_c must have shape ({len(self.days)},), got {self.temp_c.shape}")
-
-    @property
-    def has_data(self) -> npt.NDArray[np.bool_]:
-        """Shape (households, days): True where the day has usable data."""
-        return np.isfinite(self.energy_kwh)
-
-    @property
-    def days_with_data(self) -> npt.NDArray[np.int64]:
-        """Shape (households,): number of days with data [days]."""
-        return np.asarray(self.has_data.sum(axis=1), dtype=np.int64)
-
-    @property
-    def total_kwh(self) -> _F64:
-        """Shape (households,): energy summed over the days with data [kWh]."""
-        return np.asarray(np.where(self.has_data, self.energy_kwh, 0.0).sum(axis=1), dtype=np.float64)
+        # Derived once: every model and check asks for them.
+        has = np.isfinite(self.energy_kwh)
+        object.__setattr__(self, "has_data", has)
+        object.__setattr__(self, "days_with_data", np.asarray(has.sum(axis=1), dtype=np.int64))
+        total = np.where(has, self.energy_kwh, 0.0).sum(axis=1)
+        object.__setattr__(self, "total_kwh", np.asarray(total, dtype=np.float64))
 
     @property
     def is_weekend(self) -> npt.NDArray[np.bool_]:

@@ -204,7 +204,7 @@ def _fit_chunk(
 
     with np.errstate(divide="ignore", invalid="ignore"):
         # One slope: β = Sxy / Sxx; SSE = SST − β Sxy; se(β)² = σ² / Sxx.
-        def single(sxx: _F64, sxy: _F64, enough: npt.NDArray[np.bool_]) -> tuple[_F64, _F64, _F64]:
+        def single(sxx: _F64, sxy: _F64, enough: npt.NDArray[np.bool_]) -> tuple[_F64, _F64]:
             beta = sxy / sxx
             sse = np.maximum(sst[:, np.newaxis] - beta * sxy, 0.0)
             dof = n_col - 2
@@ -212,10 +212,10 @@ def _fit_chunk(
             t = beta / np.sqrt(sigma2 / sxx)
             ok = enough & (sxx > _MIN_SPREAD) & (dof >= 1) & (beta > 0) & (t > tcrit2)
             adj = 1 - sigma2 / variance_y[:, np.newaxis]
-            return beta, sse, np.where(ok, adj, -np.inf)
+            return beta, np.where(ok, adj, -np.inf)
 
-        beta_h1, sse_h1, adj_h1 = single(shh, shy, enough_h)
-        beta_c1, sse_c1, adj_c1 = single(scc, scy, enough_c)
+        beta_h1, adj_h1 = single(shh, shy, enough_h)
+        beta_c1, adj_c1 = single(scc, scy, enough_c)
 
         # Two slopes, by Cramer's rule on the centred 2×2 normal equations.
         a = shh[:, pair_h]
@@ -257,31 +257,27 @@ def _fit_chunk(
     cool_idx = np.zeros(households, dtype=np.int64)
     beta_h = np.zeros(households)
     beta_c = np.zeros(households)
-    sse = sst.copy()
 
     is_h = (best >= 1) & (best < 1 + kh)
-    k = np.where(is_h, best - 1, 0)
-    model[is_h] = HDD_ONLY
-    heat_idx[is_h] = k[is_h]
-    beta_h[is_h] = beta_h1[rows, k][is_h]
-    sse[is_h] = sse_h1[rows, k][is_h]
-
+    if is_h.any():
+        k = np.where(is_h, best - 1, 0)
+        model[is_h] = HDD_ONLY
+        heat_idx[is_h] = k[is_h]
+        beta_h[is_h] = beta_h1[rows, k][is_h]
     is_c = (best >= 1 + kh) & (best < 1 + kh + kc)
-    j = np.where(is_c, best - 1 - kh, 0)
-    model[is_c] = CDD_ONLY
-    cool_idx[is_c] = j[is_c]
-    beta_c[is_c] = beta_c1[rows, j][is_c]
-    sse[is_c] = sse_c1[rows, j][is_c]
-
+    if is_c.any():
+        j = np.where(is_c, best - 1 - kh, 0)
+        model[is_c] = CDD_ONLY
+        cool_idx[is_c] = j[is_c]
+        beta_c[is_c] = beta_c1[rows, j][is_c]
     is_2 = best >= 1 + kh + kc
-    p = np.where(is_2, best - 1 - kh - kc, 0)
-    model[is_2] = HDD_CDD
-    heat_idx[is_2] = pair_h[p][is_2]
-    cool_idx[is_2] = pair_c[p][is_2]
-    if len(pair_h):
+    if is_2.any():
+        p = np.where(is_2, best - 1 - kh - kc, 0)
+        model[is_2] = HDD_CDD
+        heat_idx[is_2] = pair_h[p][is_2]
+        cool_idx[is_2] = pair_c[p][is_2]
         beta_h[is_2] = beta_h2[rows, p][is_2]
         beta_c[is_2] = beta_c2[rows, p][is_2]
-        sse[is_2] = sse_2[rows, p][is_2]
 
     no_data = n < 1
     model[no_data] = NO_DATA

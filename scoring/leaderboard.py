@@ -685,9 +685,10 @@ class _DayAxis:
 
     def columns(self, ordinals: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         """Column of each day ordinal (days since 1970-01-01); -1 for days not scored."""
-        index = ordinals - self.offset
-        inside = (index >= 0) & (index < len(self.lookup))
-        return np.where(inside, self.lookup[np.where(inside, index, 0)], -1)
+        # One clip and one gather: positions outside the axis land on the -1 sentinels at either end.
+        padded = np.concatenate([[-1], self.lookup, [-1]])
+        index = np.clip(ordinals - (self.offset - 1), 0, len(padded) - 1)
+        return np.asarray(padded[index], dtype=np.int64)
 
     def columns_of(self, days: Iterable[dt.date]) -> npt.NDArray[np.int64]:
         """Columns of the scored days among ``days``."""
@@ -709,6 +710,21 @@ def _ordinal(day: dt.date) -> int:
     return (day - dt.date(1970, 1, 1)).days
 
 
+_US_PER_DAY = 86_400_000_000
+_NAT_ORDINAL = np.iinfo(np.int64).min // _US_PER_DAY  # far outside any axis
+
+
+def _day_ordinals(days: pd.Series, what: str) -> npt.NDArray[np.int64]:
+    """Local day of each value as days since 1970-01-01 (NaT far outside any axis)."""
+    if isinstance(days.dtype, np.dtype) and days.dtype.kind == "M":
+        # Naive datetime64 (the usual case): floor division gives the calendar day without normalizing.
+        micros = days.to_numpy().astype("datetime64[us]").view(np.int64)
+    else:
+        micros = as_local_days(days, what).to_numpy().astype("datetime64[us]").view(np.int64)
+    nat = micros == np.iinfo(np.int64).min
+    return np.where(nat, _NAT_ORDINAL, micros // _US_PER_DAY)
+
+
 def _household_days(
     daily: pd.DataFrame, ids: pd.Index, axis: _DayAxis, rules: ScoringRules, findings: list[Finding]
 ) -> tuple[_F64, list[tuple[str, bytes]]]:
@@ -723,9 +739,7 @@ def _household_days(
     known = code >= 0
     if not known.all():
         findings.append(_unknown_households_finding(daily.loc[~known, HOUSEHOLD_ID]))
-    day_values = as_local_days(daily[DAY], "daily").to_numpy()
-    ordinals = day_values.astype("datetime64[D]").astype(np.int64)
-    column = np.where(np.isnat(day_values), -1, axis.columns(ordinals))
+    column = axis.columns(_day_ordinals(daily[DAY], "daily"))
     keep = known & (column >= 0)
     energy = pd.to_numeric(daily[ENERGY_KWH], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)[
         keep
@@ -740,10 +754,11 @@ def _household_days(
     counts = (
         np.bincount(key, minlength=households * days) if len(key) else np.zeros(households * days, np.int64)
     )
-    single = counts[key] == 1
+    repeats = len(counts) > 0 and int(counts.max()) > 1
+    single = counts[key] == 1 if repeats else np.ones(len(key), dtype=bool)
     raw_energy[key[single]] = energy[single]
     raw_coverage[key[single]] = coverage[single]
-    if not single.all():
+    if repeats:
         # Several rows for one household day (e.g. given per meter) add up like household_daily does;
         # sorting first keeps float sums independent of the order rows came in.
         repeated = pd.DataFrame(
@@ -801,10 +816,7 @@ def _mark_absences(
                 data={"rows": int(unknown.sum()), "households": names[:50]},
             )
         )
-    day_values = as_local_days(absences[DAY], "absences").to_numpy()
-    column = np.where(
-        np.isnat(day_values), -1, axis.columns(day_values.astype("datetime64[D]").astype(np.int64))
-    )
+    column = axis.columns(_day_ordinals(absences[DAY], "absences"))
     keep = ~unknown & (column >= 0)
     possible[code[keep], column[keep]] = False
     cells = np.unique(code[keep] * max(len(axis), 1) + column[keep])

@@ -17,7 +17,9 @@ from web.schemas import ContestOut, LeaderboardOut
 
 
 def _lang(request: Request[Any, Any, Any]) -> str:
-    return pick_language(request.query_params.get("lang"), request.cookies.get("lang"))
+    return pick_language(
+        request.query_params.get("lang"), request.cookies.get("lang"), request.headers.get("accept-language")
+    )
 
 
 def page_context(lang: str, **extra: Any) -> dict[str, Any]:

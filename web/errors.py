@@ -32,7 +32,9 @@ def _wants_json(request: Request) -> bool:
 def _respond(request: Request, status: int, key: str, detail: str) -> Response:
     if _wants_json(request):
         return Response({"status": status, "error": key, "detail": detail}, status_code=status)
-    lang = pick_language(request.query_params.get("lang"), request.cookies.get("lang"))
+    lang = pick_language(
+        request.query_params.get("lang"), request.cookies.get("lang"), request.headers.get("accept-language")
+    )
     title = TEXTS[lang]["not_found_title"] if status == 404 else TEXTS[lang]["error_title"]
     return Template(
         template_name="error.html",

@@ -88,6 +88,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "report_title": "Import abgeschlossen",
         "download_rejected": "Abgelehnte Zeilen als CSV herunterladen",
         "back_to_portal": "Zurück zum Portal",
+        "my_data": "Meine Daten",
+        "download_json": "Alle Daten herunterladen (JSON)",
+        "download_csv": "Messwerte herunterladen (CSV)",
+        "delete_label": "Konto und alle Daten löschen – zur Bestätigung LÖSCHEN eingeben",
+        "delete_word": "LÖSCHEN",
+        "delete_button": "Endgültig löschen",
+        "delete_confirm_needed": "Bitte zur Bestätigung LÖSCHEN eingeben.",
+        "deleted_done": "Ihr Konto und alle Daten wurden gelöscht.",
     },
     "en": {
         "leaderboard": "Leaderboard",
@@ -169,19 +177,40 @@ TEXTS: dict[str, dict[str, str]] = {
         "report_title": "Import finished",
         "download_rejected": "Download rejected rows as CSV",
         "back_to_portal": "Back to the portal",
+        "my_data": "My data",
+        "download_json": "Download all data (JSON)",
+        "download_csv": "Download readings (CSV)",
+        "delete_label": "Delete account and all data – type DELETE to confirm",
+        "delete_word": "DELETE",
+        "delete_button": "Delete for good",
+        "delete_confirm_needed": "Please type DELETE to confirm.",
+        "deleted_done": "Your account and all data have been deleted.",
     },
 }
 
 
-def pick_language(query_lang: str | None, cookie_lang: str | None = None) -> str:
-    """German first: ``?lang=en`` (or the remembered choice in the ``lang`` cookie) switches to English.
-
-    The browser's Accept-Language is not used: a German city's pages stay German for everybody unless
-    the visitor picks English.
-    """
+def pick_language(
+    query_lang: str | None, cookie_lang: str | None = None, accept_language: str | None = None
+) -> str:
+    """German by default; English by choice: the switch (``?lang=en``), the remembered choice (the
+    ``lang`` cookie), or a browser that prefers English to German (Accept-Language, by q-value)."""
     for choice in (query_lang, cookie_lang):
         if choice in LANGUAGES:
             return choice  # type: ignore[return-value]
+    if accept_language:
+        ranked = []
+        for position, part in enumerate(accept_language.split(",")):
+            code, _, params = part.strip().partition(";")
+            q = 1.0
+            if params.strip().startswith("q="):
+                try:
+                    q = float(params.strip()[2:])
+                except ValueError:
+                    q = 0.0
+            ranked.append((-q, position, code.strip().lower()[:2]))
+        for _q, _pos, code in sorted(ranked):
+            if code in LANGUAGES:
+                return code
     return "de"
 
 

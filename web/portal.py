@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import json
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -19,10 +20,10 @@ from litestar.response import Redirect, Template
 from contest.errors import IngestError, PermissionDenied
 from contest.ports import CsvImportPort
 from contest.publishing import PublishingService
-from contest.services import HouseholdService, ReadingService
+from contest.services import HouseholdDataService, HouseholdService, ReadingService
 from web.auth import COOKIE, MAX_AGE_S, LoginThrottle, SessionSigner
 from web.controllers import _lang, page_context
-from web.i18n import fmt_datetime
+from web.i18n import TEXTS, fmt_datetime
 from web.pending import PendingUploads
 
 #: Bytes that never occur in a text CSV; their presence means a binary file (zip, xlsx, pdf, image).
@@ -32,6 +33,11 @@ _BINARY_MARKERS = (b"\x00", b"PK\x03\x04", b"%PDF", b"\x89PNG", b"\xff\xd8\xff")
 @dataclass
 class LoginForm:
     code: str
+
+
+@dataclass
+class DeleteForm:
+    confirm: str = ""
 
 
 @dataclass
@@ -106,7 +112,8 @@ class Portal(Controller):
         try:
             household_id = portal.signer.household_id(request)
         except PermissionDenied:
-            return Template("portal_login.html", context=page_context(_lang(request)))
+            deleted = request.query_params.get("deleted") == "1"
+            return Template("portal_login.html", context=page_context(_lang(request), deleted=deleted))
         return _home(request, portal, household_id)
 
     @post("/login", sync_to_thread=True)
@@ -212,6 +219,63 @@ class Portal(Controller):
         with contextlib.suppress(PermissionDenied):  # already gone: nothing to cancel
             portal.pending.take(token, household_id)
         return Redirect("/portal/")
+
+    @get("/data.json", sync_to_thread=True)
+    def data_json(
+        self, request: Request[Any, Any, Any], portal: NamedDependency[PortalDeps]
+    ) -> Response[bytes]:
+        """Everything stored about the signed-in household (JSON download)."""
+        household_id = portal.signer.household_id(request)
+        body = json.dumps(
+            HouseholdDataService(portal.households.db).export(household_id), ensure_ascii=False, indent=1
+        )
+        return Response(
+            body.encode("utf-8"),
+            media_type="application/json",
+            headers={"Content-Disposition": 'attachment; filename="meine-daten.json"'},
+        )
+
+    @get("/data.csv", sync_to_thread=True)
+    def data_csv(
+        self, request: Request[Any, Any, Any], portal: NamedDependency[PortalDeps]
+    ) -> Response[bytes]:
+        """The household's readings as CSV (download)."""
+        household_id = portal.signer.household_id(request)
+        data = HouseholdDataService(portal.households.db).export(household_id)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=";")
+        writer.writerow(["meter", "ts_utc", "kind", "energy_kwh", "duration_s", "source"])
+        for r in data["readings"]:
+            writer.writerow(
+                [r["meter"], r["ts_utc"], r["kind"], r["energy_kwh"], r["duration_s"] or "", r["source"]]
+            )
+        return Response(
+            ("\ufeff" + buffer.getvalue()).encode("utf-8"),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="meine-messwerte.csv"'},
+        )
+
+    @post("/delete", sync_to_thread=True)
+    def delete_account(
+        self,
+        request: Request[Any, Any, Any],
+        portal: NamedDependency[PortalDeps],
+        data: Annotated[DeleteForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Template | Redirect:
+        """Delete the household and all its data; it disappears from future leaderboards."""
+        household_id = portal.signer.household_id(request)
+        if data.confirm.strip().upper() not in ("LÖSCHEN", "DELETE"):
+            return _home(
+                request,
+                portal,
+                household_id,
+                error=TEXTS[_lang(request)]["delete_confirm_needed"],
+                status_code=422,
+            )
+        slug = HouseholdDataService(portal.households.db).delete(household_id)
+        if portal.publishing is not None:
+            portal.publishing.publish_soon(slug, reason="deletion")
+        return Redirect("/portal/?deleted=1", cookies=[Cookie(key=COOKIE, value="", max_age=0)])
 
     @get("/imports/{batch_id:int}", sync_to_thread=True)
     def report(

@@ -145,3 +145,40 @@ def test_signed_out_visitors_are_sent_to_the_login(portal_env: tuple[str, dict[s
     assert r.status_code == 200 and "Zugangscode" in r.text
     forged = httpx.get(f"{url}/portal/", cookies={"portal_session": "eyJoaWQiOjF9.forged.sig"})
     assert "Zugangscode" in forged.text and "Amsel" not in forged.text
+
+
+def test_a_household_downloads_its_data_and_deletes_its_account(
+    portal_env: tuple[str, dict[str, str]], db: Database
+) -> None:
+    url, codes = portal_env
+    p = Portal(url)
+    p.login(codes["A"])
+    preview = p.upload("A", "zaehler.csv", german_register(10.0, 8.0).encode("utf-8")).text
+    token = preview.split("/portal/upload/")[1].split("/confirm")[0]
+    p.post(f"/portal/upload/{token}/confirm")
+    data = p.client.get("/portal/data.json").json()
+    assert data["household"]["pseudonym"] == "Amsel"
+    assert len(data["readings"]) == 21 and data["readings"][0]["meter"] == "A"
+    assert len(data["daily_consumption"]) == 20
+    readings_csv = p.client.get("/portal/data.csv").content.decode("utf-8-sig").splitlines()
+    assert readings_csv[0].startswith("meter;ts_utc") and len(readings_csv) == 22
+    # Deleting needs the confirmation word.
+    refused = p.post("/portal/delete", data={"confirm": "ja"})
+    assert refused.status_code == 422 and "LÖSCHEN" in refused.text
+    done = p.post("/portal/delete", data={"confirm": "löschen"})
+    assert done.status_code == 200 and "gelöscht" in done.text
+    assert p.client.get("/portal/data.json", follow_redirects=False).status_code in (302, 303)  # signed out
+    assert ReadingService(db).count_readings("A") == 0
+    import pytest as _pytest
+
+    from contest.errors import PermissionDenied
+
+    with _pytest.raises(PermissionDenied):
+        HouseholdService(db).authenticate(codes["A"])
+    # It is gone from the leaderboard that is published next.
+    from contest.publishing import PublishingService
+
+    board = PublishingService(db, clock=lambda: AS_OF).boards.leaderboard(
+        "test-2026", AS_OF, public_only=False
+    )
+    assert "Amsel" not in {h.pseudonym for h in board.households}

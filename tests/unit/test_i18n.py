@@ -27,8 +27,11 @@ def test_times_are_shown_in_the_contest_zone() -> None:
 
 
 def test_language_is_german_unless_the_visitor_picks_english() -> None:
-    assert pick_language(None, None) == "de"
-    assert pick_language("en", None) == "en"
-    assert pick_language(None, "en") == "en"  # remembered choice
-    assert pick_language("de", "en") == "de"  # an explicit switch wins over the remembered one
-    assert pick_language("xx", "yy") == "de"
+    assert pick_language(None, None, None) == "de"
+    assert pick_language(None, None, "fr-FR, it;q=0.8") == "de"  # neither offered: German
+    assert pick_language(None, None, "en-US,en;q=0.9") == "en"  # the browser prefers English
+    assert pick_language(None, None, "en;q=0.5, de-DE") == "de"  # by q-value, not by order
+    assert pick_language("en", None, "de-DE") == "en"  # the switch wins over the browser
+    assert pick_language(None, "en", "de-DE") == "en"  # and the remembered choice too
+    assert pick_language("de", "en", "en") == "de"
+    assert pick_language("xx", "yy", None) == "de"
