@@ -114,6 +114,29 @@ class TeamStanding:
 
 
 @dataclass(frozen=True, slots=True)
+class CityFigures:
+    """The contest as a whole, for the top of the public page.
+
+    participants: households taking part; ranked: those with enough data
+    savings_kwh: energy saved by ranked households so far [kWh] (negative: more used)
+    """
+
+    participants: int = 0
+    ranked: int = 0
+    teams: int = 0
+    savings_kwh: float = 0.0
+    expected_kwh: float = 0.0
+
+    @property
+    def ranked_fraction(self) -> float:
+        return self.ranked / self.participants if self.participants else 0.0
+
+    @property
+    def savings_fraction(self) -> float | None:
+        return self.savings_kwh / self.expected_kwh if self.expected_kwh > 0 else None
+
+
+@dataclass(frozen=True, slots=True)
 class LeaderboardView:
     contest: ContestInfo
     as_of: dt.datetime
@@ -121,6 +144,7 @@ class LeaderboardView:
     teams: tuple[TeamStanding, ...]
     households: tuple[HouseholdStanding, ...]
     findings: tuple[Any, ...] = ()
+    city: CityFigures = CityFigures()
 
 
 @dataclass(frozen=True, slots=True)

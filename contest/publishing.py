@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 from contest.db import Database
-from contest.domain import ContestInfo, HouseholdStanding, LeaderboardView, TeamStanding
+from contest.domain import CityFigures, ContestInfo, HouseholdStanding, LeaderboardView, TeamStanding
 from contest.errors import ContestNotFound
 from contest.models import Contest, LeaderboardSnapshot
 from contest.services import LeaderboardService, _contest_info
@@ -57,6 +57,7 @@ def view_from_json(body: dict[str, Any]) -> LeaderboardView:
         competition_days_elapsed=body["competition_days_elapsed"],
         teams=tuple(TeamStanding(**t) for t in body["teams"]),
         households=tuple(HouseholdStanding(**h) for h in body["households"]),
+        city=CityFigures(**body["city"]) if "city" in body else CityFigures(),
     )
 
 
@@ -89,6 +90,7 @@ class PublishingService:
         self.on_published = on_published
         self._cache: dict[str, tuple[int, LeaderboardView]] = {}
         self._checked: dict[str, float] = {}
+        self._ids: dict[str, tuple[int | None, float]] = {}
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="publish")
         self._queued: set[str] = set()
@@ -116,6 +118,7 @@ class PublishingService:
         with self._lock:
             self._cache[slug] = (info.id, view)
             self._checked[slug] = time.monotonic()
+            self._ids[slug] = (info.id, time.monotonic())
         log.info("published %s snapshot %d (%s)", slug, info.id, reason)
         for listener in list(self._listeners):
             listener(slug, info.id)
@@ -155,6 +158,24 @@ class PublishingService:
                 .join(Contest, Contest.id == LeaderboardSnapshot.contest_id)
                 .where(Contest.slug == slug)
             )
+
+    def current_id(self, slug: str) -> int | None:
+        """The newest snapshot id, asking the database at most once per ``cache_ttl_s`` however many
+        pages are open (live updates poll this)."""
+        now = time.monotonic()
+        with self._lock:
+            hit = self._ids.get(slug)
+            if hit is not None and now - hit[1] < max(self.cache_ttl_s, 1.0):
+                return hit[0]
+        newest = self.latest_id(slug)
+        with self._lock:
+            self._ids[slug] = (newest, now)
+        return newest
+
+    def latest_with_id(self, slug: str) -> tuple[int, LeaderboardView]:
+        view = self.latest(slug)
+        with self._lock:
+            return self._cache[slug][0], view
 
     def latest(self, slug: str) -> LeaderboardView:
         """The newest published leaderboard, from memory. The database is asked at most once per

@@ -20,6 +20,7 @@ from contest.config import ContestConfig
 from contest.db import Database
 from contest.domain import (
     BatchSummary,
+    CityFigures,
     ContestInfo,
     HouseholdInfo,
     HouseholdStanding,
@@ -725,6 +726,14 @@ class LeaderboardService:
             for row in board.teams.to_dict("records")
         ]
         elapsed = int(hh[S.COMPETITION_DAYS].max()) if len(hh) and hh[S.COMPETITION_DAYS].notna().any() else 0
+        ranked = hh[hh[S.STATUS] == S.STATUS_RANKED]
+        city = CityFigures(
+            participants=len(hh),
+            ranked=len(ranked),
+            teams=len(team_names),
+            savings_kwh=float(ranked[S.SAVINGS_KWH].sum()) if len(ranked) else 0.0,
+            expected_kwh=float(ranked[S.EXPECTED_KWH].sum()) if len(ranked) else 0.0,
+        )
         return LeaderboardView(
             contest=info,
             as_of=board.as_of.to_pydatetime(),
@@ -732,6 +741,7 @@ class LeaderboardService:
             teams=tuple(teams),
             households=tuple(households),
             findings=board.findings,
+            city=city,
         )
 
 

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage, Template
 
 from contest.domain import LeaderboardView
 from contest.publishing import PublishingService
 from contest.services import ContestService
 from web.i18n import TEXTS, fmt_date, fmt_datetime, fmt_number, fmt_percent, pick_language
 from web.schemas import ContestOut, LeaderboardOut
+
+#: How often a live-update stream checks for a new snapshot, and how long one stream lasts [s].
+SSE_POLL_S = 2.0
+SSE_MAX_S = 600.0
 
 
 def _lang(request: Request[Any, Any, Any]) -> str:
@@ -54,7 +60,7 @@ class PublicPages(Controller):
         boards: NamedDependency[PublishingService],
     ) -> Template:
         lang = _lang(request)
-        view: LeaderboardView = boards.latest(slug)
+        snapshot_id, view = boards.latest_with_id(slug)
         c = view.contest
         total_days = (c.competition_end - c.competition_start).days + 1
         return Template(
@@ -66,6 +72,24 @@ class PublicPages(Controller):
                 as_of_text=fmt_datetime(view.as_of, c.timezone, lang),
                 total_days=total_days,
                 coverage_text=fmt_percent(c.min_coverage_fraction, lang, 0),
+                snapshot_id=snapshot_id,
+            ),
+        )
+
+    @get("/contests/{slug:str}/widget", sync_to_thread=True)
+    def widget(
+        self, request: Request[Any, Any, Any], slug: FromPath[str], boards: NamedDependency[PublishingService]
+    ) -> Template:
+        """A small page for an iframe on the city's web portal: the top teams and city figures."""
+        lang = _lang(request)
+        view: LeaderboardView = boards.latest(slug)
+        return Template(
+            "widget.html",
+            context=page_context(
+                lang,
+                view=view,
+                contest=view.contest,
+                as_of_text=fmt_datetime(view.as_of, view.contest.timezone, lang),
             ),
         )
 
@@ -93,3 +117,28 @@ class LeaderboardApi(Controller):
     )
     def leaderboard(self, slug: FromPath[str], boards: NamedDependency[PublishingService]) -> LeaderboardOut:
         return LeaderboardOut.from_view(boards.latest(slug))
+
+    @get("/{slug:str}/events", include_in_schema=False)
+    async def events(
+        self,
+        slug: FromPath[str],
+        boards: NamedDependency[PublishingService],
+        contests: NamedDependency[ContestService],
+    ) -> ServerSentEvent:
+        """Server-sent events: the id of the newest snapshot, sent when it changes (live page updates).
+        A stream lasts at most 10 minutes; browsers reconnect by themselves."""
+        await anyio.to_thread.run_sync(contests.get, slug)  # unknown contest: 404 before streaming
+
+        async def stream() -> AsyncIterator[ServerSentEventMessage]:
+            last: int | None = -1
+            deadline = anyio.current_time() + SSE_MAX_S
+            while anyio.current_time() < deadline:
+                newest = await anyio.to_thread.run_sync(boards.current_id, slug)
+                if newest != last:
+                    last = newest
+                    yield ServerSentEventMessage(
+                        data=str(newest or ""), event="snapshot", retry_duration=3000
+                    )
+                await anyio.sleep(SSE_POLL_S)
+
+        return ServerSentEvent(stream())

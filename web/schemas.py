@@ -114,10 +114,23 @@ class HouseholdOut:
 
 
 @dataclass(frozen=True)
+class CityOut:
+    """The contest as a whole: participants, those with enough data, energy saved so far [kWh]."""
+
+    participants: int
+    ranked: int
+    ranked_fraction: float
+    teams: int
+    savings_kwh: float
+    savings_fraction: float | None
+
+
+@dataclass(frozen=True)
 class LeaderboardOut:
     contest: ContestOut
     as_of: dt.datetime
     competition_days_elapsed: int
+    city: CityOut
     teams: list[TeamOut]
     households: list[HouseholdOut]
 
@@ -127,6 +140,14 @@ class LeaderboardOut:
             contest=ContestOut.from_info(v.contest),
             as_of=v.as_of,
             competition_days_elapsed=v.competition_days_elapsed,
+            city=CityOut(
+                v.city.participants,
+                v.city.ranked,
+                v.city.ranked_fraction,
+                v.city.teams,
+                v.city.savings_kwh,
+                v.city.savings_fraction,
+            ),
             teams=[TeamOut.from_standing(t) for t in v.teams],
             households=[HouseholdOut.from_standing(h) for h in v.households],
         )

@@ -75,7 +75,7 @@ def test_household_uploads_a_file_in_the_browser(browser: Any, tmp_path: Path) -
     upload.write_text("\n".join([*lines[:5], "05.01.2026 12:00;abc", *lines[5:]]) + "\n", encoding="cp1252")
     web = WebSettings(secret_key="browser-test", upload_dir=str(tmp_path / "uploads"))
     with live_server(create_app(db, web, clock=lambda: AS_OF, importer=CsvImporter(db))) as url:
-        context = browser.new_context(viewport={"width": 390, "height": 844})
+        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="de-DE")
         page = context.new_page()
         try:
             page.goto(f"{url}/portal/")
@@ -108,4 +108,39 @@ def test_household_uploads_a_file_in_the_browser(browser: Any, tmp_path: Path) -
             assert "abc" in content and content.splitlines()[1].startswith("6;")
         finally:
             context.close()
+    db.dispose()
+
+
+def test_page_updates_live_when_a_snapshot_is_published(browser: Any, tmp_path: Path) -> None:
+    """An open page shows the new leaderboard without a reload (server-sent events)."""
+    from contest.publishing import PublishingService
+
+    db = Database(f"sqlite:///{tmp_path / 'live.sqlite3'}")
+    files = write_contest_files(tmp_path / "files")
+    ContestService(db).setup(read_contest_config(files["toml"]))
+    for meter in "ABC":  # D and E come later
+        CsvImporter(db).import_file(files[meter], meter)
+    publishing = PublishingService(db, clock=lambda: AS_OF)
+    with live_server(create_app(db, clock=lambda: AS_OF, publishing=publishing)) as url:
+        context = browser.new_context(locale="en-US")
+        page = context.new_page()
+        try:
+            page.goto(f"{url}/contests/test-2026")
+            assert page.locator("html").get_attribute("lang") == "en"  # the browser prefers English
+            elster = page.locator("#households tr", has_text="Elster")
+            assert "not enough data" in elster.inner_text()  # no readings yet
+            page.evaluate("window.__marker = 'still the same page'")
+            for meter in "DE":
+                CsvImporter(db).import_file(files[meter], meter)
+            publishing.publish("test-2026", reason="import")
+            page.wait_for_function(
+                "document.querySelector('#households').innerText.includes('Elster')", timeout=15000
+            )
+            assert page.evaluate("window.__marker") == "still the same page"  # no reload happened
+            widget = context.new_page()
+            widget.goto(f"{url}/contests/test-2026/widget")
+            assert "Nordviertel" in widget.locator("#widget-teams").inner_text()
+        finally:
+            context.close()
+    publishing.close()
     db.dispose()

@@ -82,7 +82,9 @@ def test_a_weak_slope_fails_the_p_value_test_unless_it_is_turned_off() -> None:
     hdd = heating_degree_days(temp, 15.0)
     noise = rng.normal(0, 1, len(temp))
     noise -= np.polyval(np.polyfit(hdd, noise, 1), hdd)  # no accidental slope in the noise
-    energy = 5 + 0.004 * (hdd - hdd.mean()) + noise  # t of the slope about 0.5: p far above 0.1
+    # A slope with t = 1.3: it raises adjusted R² above 0 (t² > 1) but has p ≈ 0.19 > 0.1.
+    spread = np.sqrt(np.sum((hdd - hdd.mean()) ** 2))
+    energy = 5 + 1.3 * noise.std(ddof=2) / spread * (hdd - hdd.mean()) + noise
     grid = {"heating_balance_points_c": (15.0,), "cooling_balance_points_c": ()}
     strict = BaselineSpec(method=METHOD_DEGREE_DAY, **grid)
     off = BaselineSpec(method=METHOD_DEGREE_DAY, max_slope_p_value=1.0, **grid)
