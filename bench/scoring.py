@@ -103,7 +103,10 @@ def run_opendsm(python: str, contest: dict[str, Any], board: Any, n: int) -> dic
     with tempfile.TemporaryDirectory() as tmp:
         usable[["household_id", "day", "energy_kwh"]].to_csv(Path(tmp) / "daily.csv", index=False)
         contest["weather"].to_csv(Path(tmp) / "weather.csv", index=False)
-        meta = {"baseline_last_day": str(day_index[BASELINE_DAYS - 1].date()), "households": [int(i) for i in ids]}
+        meta = {
+            "baseline_last_day": str(day_index[BASELINE_DAYS - 1].date()),
+            "households": [int(i) for i in ids],
+        }
         (Path(tmp) / "meta.json").write_text(json.dumps(meta))
         done = subprocess.run(
             [python, str(Path(__file__).resolve()), "--opendsm-worker", tmp],
@@ -133,29 +136,41 @@ def opendsm_worker(directory: str) -> None:
     daily = pd.read_csv(folder / "daily.csv", parse_dates=["day"])
     weather = pd.read_csv(folder / "weather.csv", parse_dates=["day"])
     # OpenDSM takes hourly temperatures in °F: each day's mean repeated for its 24 hours.
-    hours = pd.date_range(weather["day"].min(), weather["day"].max() + pd.Timedelta(hours=23), freq="h", tz="UTC")
-    temp_f = pd.Series(np.repeat(weather["temp_c"].to_numpy() * 9 / 5 + 32, 24), index=hours, name="temperature")
+    hours = pd.date_range(
+        weather["day"].min(), weather["day"].max() + pd.Timedelta(hours=23), freq="h", tz="UTC"
+    )
+    temp_f = pd.Series(
+        np.repeat(weather["temp_c"].to_numpy() * 9 / 5 + 32, 24), index=hours, name="temperature"
+    )
     last_base = pd.Timestamp(meta["baseline_last_day"], tz="UTC")
     full_days = pd.date_range(weather["day"].min(), weather["day"].max(), freq="D", tz="UTC")
 
     def series(household: int) -> tuple[pd.Series, pd.Series]:
         rows = daily[daily["household_id"] == household]
-        values = pd.Series(rows["energy_kwh"].to_numpy(), index=pd.DatetimeIndex(rows["day"]).tz_localize("UTC"))
+        values = pd.Series(
+            rows["energy_kwh"].to_numpy(), index=pd.DatetimeIndex(rows["day"]).tz_localize("UTC")
+        )
         values = values.reindex(full_days)  # days without data stay NaN
         meter = values.to_frame("observed")
         return meter[meter.index <= last_base]["observed"], meter[meter.index > last_base]["observed"]
 
     result: dict[str, Any] = {"households": meta["households"], "models": {}}
     for settings in ("current", "legacy"):
-        base0, rep0 = series(meta["households"][0])
-        warm = eemeter.DailyBaselineData.from_series(base0.to_frame("observed"), temp_f, is_electricity_data=True)
+        base0, _ = series(meta["households"][0])
+        warm = eemeter.DailyBaselineData.from_series(
+            base0.to_frame("observed"), temp_f, is_electricity_data=True
+        )
         eemeter.DailyModel(model=settings).fit(warm, ignore_disqualification=True)  # numba warm-up, untimed
         fit_s, total_s, predicted = 0.0, 0.0, []
         for household in meta["households"]:
             base, rep = series(household)
             start = time.perf_counter()
-            baseline = eemeter.DailyBaselineData.from_series(base.to_frame("observed"), temp_f, is_electricity_data=True)
-            reporting = eemeter.DailyReportingData.from_series(rep.to_frame("observed"), temp_f, is_electricity_data=True)
+            baseline = eemeter.DailyBaselineData.from_series(
+                base.to_frame("observed"), temp_f, is_electricity_data=True
+            )
+            reporting = eemeter.DailyReportingData.from_series(
+                rep.to_frame("observed"), temp_f, is_electricity_data=True
+            )
             fit_start = time.perf_counter()
             model = eemeter.DailyModel(model=settings).fit(baseline, ignore_disqualification=True)
             fit_s += time.perf_counter() - fit_start
@@ -168,7 +183,9 @@ def opendsm_worker(directory: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--households", type=int, default=10_000)
     parser.add_argument("--days", type=int, default=455)
     parser.add_argument("--opendsm-households", type=int, default=200)
@@ -222,14 +239,18 @@ def main() -> None:
         f"(b) degree-day regression, full recompute: {degree_s:.3f} s = {per_household * 1e3:.3f} ms per household "
         f"(models: {models})"
     )
-    print(f"    ranked: prior-period {prior_board.city_figures.ranked_households:,}, degree-day "
-          f"{degree_board.city_figures.ranked_households:,}")
+    print(
+        f"    ranked: prior-period {prior_board.city_figures.ranked_households:,}, degree-day "
+        f"{degree_board.city_figures.ranked_households:,}"
+    )
 
     n = min(args.opendsm_households, args.households)
     result = run_opendsm(args.opendsm_python, contest, degree_board, n)
     if result is None:
         return
-    ours = degree_board.households.set_index("household_id").loc[result["households"], "expected_kwh"].to_numpy()
+    ours = (
+        degree_board.households.set_index("household_id").loc[result["households"], "expected_kwh"].to_numpy()
+    )
     for settings, figures in result["models"].items():
         each = figures["total_s"] / n
         fit_each = figures["fit_s"] / n

@@ -99,7 +99,12 @@ class PublishingService:
     # --- publishing ---------------------------------------------------------------------------
     def publish(self, slug: str, *, reason: str = "manual", final: bool = False) -> SnapshotInfo:
         """Score the contest now and store the result as its newest snapshot."""
-        view = self.boards.leaderboard(slug, self.clock(), public_only=True)
+        # One scoring pass: the public view (opted-in households) and every household's standing, which
+        # stays on the server for the household portal (never in the public body or API).
+        full = self.boards.leaderboard(slug, self.clock(), public_only=False)
+        view = dataclasses.replace(full, households=tuple(h for h in full.households if h.public_listing))
+        body = view_to_json(view)
+        body["all_households"] = [_jsonable(h) for h in full.households]
         with self.db.session() as session:
             contest = session.scalars(select(Contest).where(Contest.slug == slug)).one()
             snap = LeaderboardSnapshot(
@@ -108,7 +113,7 @@ class PublishingService:
                 published_at=self.clock(),
                 final=final,
                 reason=reason,
-                body=view_to_json(view),
+                body=body,
             )
             session.add(snap)
             if final:
@@ -202,6 +207,16 @@ class PublishingService:
             self._cache[slug] = cached
             self._checked[slug] = now
         return cached[1]
+
+    def standing(self, slug: str, household_id: int) -> HouseholdStanding | None:
+        """A household's line of the newest snapshot, public or not (for its own portal page)."""
+        newest = self.current_id(slug) or self.latest_with_id(slug)[0]
+        with self.db.session() as session:
+            body = session.get(LeaderboardSnapshot, newest).body  # type: ignore[union-attr]
+        for h in body.get("all_households", []):
+            if h["household_id"] == household_id:
+                return HouseholdStanding(**h)
+        return None
 
     def history(self, slug: str, limit: int = 100) -> list[SnapshotInfo]:
         with self.db.session() as session:

@@ -571,6 +571,21 @@ class ReadingService:
             plan = self._daily_plan(session, ctx.meter_id, ctx.timezone, readings, batch_id=-1)
             plan.write(session, plan.compute())
 
+    def household_daily(self, household_id: int, carrier: str) -> pd.DataFrame:
+        """Daily consumption of a household's meters of one carrier, summed (day, energy_kwh, coverage)."""
+        with self.db.session() as session:
+            rows = session.execute(
+                select(DailyConsumption.day, DailyConsumption.energy_kwh, DailyConsumption.coverage_fraction)
+                .join(Meter, Meter.id == DailyConsumption.meter_id)
+                .where(Meter.household_id == household_id, Meter.carrier == carrier)
+            ).all()
+        frame = pd.DataFrame(rows, columns=[S.DAY, S.ENERGY_KWH, S.COVERAGE_FRACTION])
+        if frame.empty:
+            return frame
+        out = frame.groupby(S.DAY, as_index=False).sum()
+        out[S.COVERAGE_FRACTION] = out[S.COVERAGE_FRACTION].clip(upper=1.0)
+        return out.sort_values(S.DAY).reset_index(drop=True)
+
     def daily(self, external_id: str) -> pd.DataFrame:
         """The stored daily consumption of a meter (day, energy_kwh, coverage_fraction)."""
         with self.db.session() as session:

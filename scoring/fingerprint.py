@@ -31,7 +31,7 @@ def array_bytes(array: npt.ArrayLike) -> bytes:
     so large arrays enter the fingerprint cheaply."""
     values = np.ascontiguousarray(array)
     digest = hashlib.sha256(f"{values.dtype.str}{values.shape}".encode("ascii") + b"\0")
-    digest.update(memoryview(values).cast("B") if values.size else b"")
+    digest.update(values.data.cast("B") if values.size else b"")
     return digest.digest()
 
 

@@ -277,7 +277,8 @@ class ScoringRules:
 
     def parameters(self) -> dict[str, Any]:
         """Every rule as JSON-able data (dates as ISO strings), for the record of a score run."""
-        return _jsonable(dataclasses.asdict(self))
+        parameters: dict[str, Any] = _jsonable(dataclasses.asdict(self))
+        return parameters
 
 
 @dataclass(frozen=True, slots=True)
@@ -825,7 +826,8 @@ def _mark_absences(
 
 def _column_or_none(frame: pd.DataFrame, column: str) -> _Array:
     if column in frame.columns:
-        return frame[column].to_numpy(dtype=object)
+        values: _Array = frame[column].to_numpy(dtype=object)
+        return values
     return np.full(len(frame), None, dtype=object)
 
 

@@ -82,7 +82,7 @@ def check_plausibility(
         columns = np.flatnonzero(high[i])
         found.append(
             (
-                i,
+                int(i),
                 _finding(
                     ids[i],
                     FINDING_HIGH_DAY,
@@ -114,7 +114,7 @@ def check_plausibility(
             days = energy[i, first : last + 1]
             found.append(
                 (
-                    i,
+                    int(i),
                     _finding(
                         ids[i],
                         FINDING_POSSIBLE_VACANCY,
@@ -150,7 +150,7 @@ def check_plausibility(
             hit = True
             found.append(
                 (
-                    i,
+                    int(i),
                     _finding(
                         ids[i],
                         FINDING_DROP_TO_ZERO,
@@ -192,4 +192,4 @@ def _finding(household_id: Any, key: str, detail: str, data: dict[str, Any]) -> 
 
 
 def _iso(day: np.datetime64) -> str:
-    return str(np.datetime64(day, "D"))
+    return str(np.asarray(day).astype("datetime64[D]"))

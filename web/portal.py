@@ -17,11 +17,13 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
+from contest.domain import HouseholdInfo
 from contest.errors import IngestError, PermissionDenied
 from contest.ports import CsvImportPort
 from contest.publishing import PublishingService
 from contest.services import HouseholdDataService, HouseholdService, ReadingService
 from web.auth import COOKIE, MAX_AGE_S, LoginThrottle, SessionSigner
+from web.charts import daily_bars_svg
 from web.controllers import _lang, page_context
 from web.i18n import TEXTS, fmt_datetime
 from web.pending import PendingUploads
@@ -70,6 +72,7 @@ def _home(
     lang = _lang(request)
     info = portal.households.get(household_id)
     batches = portal.households.batches(household_id)
+    progress = _progress(portal, info, lang)
     return Template(
         "portal.html",
         context=page_context(
@@ -78,10 +81,35 @@ def _home(
             batches=batches,
             max_upload_mb=portal.max_upload_bytes // (1024 * 1024),
             when=lambda v: fmt_datetime(v, "Europe/Berlin", lang),
+            **progress,
             **extra,
         ),
         status_code=status_code,
     )
+
+
+def _progress(portal: PortalDeps, info: HouseholdInfo, lang: str) -> dict[str, Any]:
+    """The household's own standing and its daily consumption against its baseline (chart)."""
+    if portal.publishing is None:
+        return {"standing": None, "chart": ""}
+    standing = portal.publishing.standing(info.contest_slug, info.id)
+    contest = portal.publishing.latest(info.contest_slug).contest
+    daily = portal.readings.household_daily(info.id, contest.carrier)
+    chart = ""
+    if not daily.empty:
+        days = [d.date() if hasattr(d, "date") else d for d in daily["day"]]
+        recent = [
+            (d, e) for d, e in zip(days, daily["energy_kwh"], strict=True) if d >= contest.competition_start
+        ]
+        if not recent:
+            recent = list(zip(days, daily["energy_kwh"], strict=True))[-60:]
+        chart = daily_bars_svg(
+            [d for d, _ in recent],
+            [float(e) for _, e in recent],
+            standing.baseline_kwh_per_day if standing else None,
+            title=TEXTS[lang]["chart_title"],
+        )
+    return {"standing": standing, "chart": chart, "contest_info": contest}
 
 
 def check_upload(data: bytes, max_bytes: int) -> None:

@@ -106,6 +106,13 @@ def test_household_uploads_a_file_in_the_browser(browser: Any, tmp_path: Path) -
                 page.click("#rejected-csv")
             content = Path(info.value.path()).read_text(encoding="utf-8-sig")
             assert "abc" in content and content.splitlines()[1].startswith("6;")
+            # Back on its page: its progress against its baseline, as a chart (no JavaScript needed).
+            page.goto(f"{url}/portal/")
+            assert page.locator("#progress svg.chart rect").count() >= 10  # competition days so far
+            page.wait_for_timeout(500)
+            page.goto(f"{url}/portal/")  # the background publication after the import is in
+            assert page.locator("#my-rank").inner_text() == "1"
+            assert "20,0 %" in page.locator("#my-savings").inner_text()
         finally:
             context.close()
     db.dispose()

@@ -64,12 +64,16 @@ TEST_TABLE = parse_stromspiegel_csv(
 
 def daily(household: object, first: str, energies: list[float | None]) -> pd.DataFrame:
     start = pd.Timestamp(first)
-    rows = [(household, start + pd.Timedelta(days=i), e, 1.0) for i, e in enumerate(energies) if e is not None]
+    rows = [
+        (household, start + pd.Timedelta(days=i), e, 1.0) for i, e in enumerate(energies) if e is not None
+    ]
     return pd.DataFrame(rows, columns=[HOUSEHOLD_ID, DAY, ENERGY_KWH, COVERAGE_FRACTION])
 
 
 def one_household(**extra: object) -> pd.DataFrame:
-    return pd.DataFrame({HOUSEHOLD_ID: [1], TEAM_ID: [None], PERSONS: [2], **{k: [v] for k, v in extra.items()}})
+    return pd.DataFrame(
+        {HOUSEHOLD_ID: [1], TEAM_ID: [None], PERSONS: [2], **{k: [v] for k, v in extra.items()}}
+    )
 
 
 def after(day: str) -> pd.Timestamp:
@@ -150,7 +154,8 @@ def test_prior_year_window_follows_the_elapsed_competition_days() -> None:
 
 def test_prior_year_without_weekend_data_uses_the_overall_mean() -> None:
     block = DayBlock(
-        np.array([[10.0, 12.0, np.nan]]), np.array(["2024-01-08", "2024-01-09", "2024-01-13"], dtype="datetime64[D]")
+        np.array([[10.0, 12.0, np.nan]]),
+        np.array(["2024-01-08", "2024-01-09", "2024-01-13"], dtype="datetime64[D]"),
     )
     model = PriorYearModel().fit(block)
     assert model.weekend_kwh_per_day.tolist() == [11.0]
@@ -159,7 +164,12 @@ def test_prior_year_without_weekend_data_uses_the_overall_mean() -> None:
 def test_prior_year_rules_need_the_shifted_window_inside_the_baseline() -> None:
     with pytest.raises(ValueError, match="364 days earlier"):
         ScoringRules(
-            TZ, D(2023, 6, 1), D(2023, 12, 31), D(2024, 1, 8), D(2024, 1, 14), baseline=BaselineSpec(method=METHOD_PRIOR_YEAR)
+            TZ,
+            D(2023, 6, 1),
+            D(2023, 12, 31),
+            D(2024, 1, 8),
+            D(2024, 1, 14),
+            baseline=BaselineSpec(method=METHOD_PRIOR_YEAR),
         )
 
 
@@ -169,7 +179,12 @@ def test_prior_year_rules_need_the_shifted_window_inside_the_baseline() -> None:
 BASELINE_TEMPS = [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 1, 3, 5, 7, 9, 11, 13, 17]
 COMPETITION_TEMPS = [5, 15, 25]
 DEGREE_RULES = ScoringRules(
-    TZ, D(2024, 1, 1), D(2024, 1, 20), D(2024, 1, 22), D(2024, 1, 24), baseline=BaselineSpec(method=METHOD_DEGREE_DAY)
+    TZ,
+    D(2024, 1, 1),
+    D(2024, 1, 20),
+    D(2024, 1, 22),
+    D(2024, 1, 24),
+    baseline=BaselineSpec(method=METHOD_DEGREE_DAY),
 )
 
 
@@ -181,7 +196,9 @@ def degree_day_weather() -> pd.DataFrame:
 def test_degree_day_regression_by_hand() -> None:
     baseline = [2 + 0.5 * max(15 - t, 0) for t in BASELINE_TEMPS]
     data = pd.concat([daily(1, "2024-01-01", baseline), daily(1, "2024-01-22", [6, 2, 1])])
-    board = score_contest(data, one_household(), DEGREE_RULES, after("2024-01-25"), weather=degree_day_weather())
+    board = score_contest(
+        data, one_household(), DEGREE_RULES, after("2024-01-25"), weather=degree_day_weather()
+    )
     model = board.baseline_models.iloc[0]
     assert model[MODEL] == "hdd"
     assert model[HEATING_BALANCE_POINT_C] == 15
@@ -212,7 +229,12 @@ def test_a_summer_baseline_falls_back_to_the_intercept() -> None:
 # --- peer benchmark ---------------------------------------------------------------------------
 
 PEER_RULES = ScoringRules(
-    TZ, D(2024, 1, 1), D(2024, 1, 4), D(2024, 1, 8), D(2024, 1, 17), baseline=BaselineSpec(method=METHOD_PEER_BENCHMARK)
+    TZ,
+    D(2024, 1, 1),
+    D(2024, 1, 4),
+    D(2024, 1, 8),
+    D(2024, 1, 17),
+    baseline=BaselineSpec(method=METHOD_PEER_BENCHMARK),
 )
 
 
@@ -228,7 +250,9 @@ def test_peer_benchmark_by_hand() -> None:
     assert row[SAVINGS_FRACTION] == pytest.approx(0.2)
     assert row[STATUS] == STATUS_RANKED
     assert board.parameters["peer_table"]["edition"] == "test"
-    assert not [f for f in board.findings if f.key == FINDING_PEER_TABLE_UNVERIFIED]  # the test table says verified
+    assert not [
+        f for f in board.findings if f.key == FINDING_PEER_TABLE_UNVERIFIED
+    ]  # the test table says verified
 
 
 def test_peer_benchmark_without_attributes_is_not_ranked_and_says_why() -> None:
@@ -242,7 +266,12 @@ def test_peer_benchmark_without_attributes_is_not_ranked_and_says_why() -> None:
 
 def test_peer_fallback_scores_households_without_history_and_flags_an_unverified_table() -> None:
     rules = ScoringRules(
-        TZ, D(2024, 1, 1), D(2024, 1, 4), D(2024, 1, 8), D(2024, 1, 17), baseline=BaselineSpec(peer_fallback=True)
+        TZ,
+        D(2024, 1, 1),
+        D(2024, 1, 4),
+        D(2024, 1, 8),
+        D(2024, 1, 17),
+        baseline=BaselineSpec(peer_fallback=True),
     )
     people = pd.DataFrame(
         {

@@ -47,7 +47,9 @@ def test_exact_heating_and_cooling_terms_are_recovered() -> None:
 def test_consumption_that_falls_in_the_cold_keeps_no_heating_term() -> None:
     temp = year_of_temperatures()
     energy = 10 - 0.3 * heating_degree_days(temp, 15.0)  # negative heating slope: not physical
-    fit = fit_degree_day(energy[np.newaxis, :], temp, BaselineSpec(method=METHOD_DEGREE_DAY, cooling_balance_points_c=()))
+    fit = fit_degree_day(
+        energy[np.newaxis, :], temp, BaselineSpec(method=METHOD_DEGREE_DAY, cooling_balance_points_c=())
+    )
     assert fit.model[0] == INTERCEPT_ONLY
     assert fit.intercept_kwh_per_day[0] == pytest.approx(energy.mean())
     assert np.isnan(fit.heating_balance_point_c[0])
@@ -57,7 +59,9 @@ def test_a_heating_term_needs_ten_days_with_degree_days() -> None:
     temp = np.full(60, 20.0)
     temp[:9] = 5.0  # 9 days with HDD(15) > 0, 90 K·d in total
     energy = 2 + 0.5 * heating_degree_days(temp, 15.0)
-    spec = BaselineSpec(method=METHOD_DEGREE_DAY, heating_balance_points_c=(15.0,), cooling_balance_points_c=())
+    spec = BaselineSpec(
+        method=METHOD_DEGREE_DAY, heating_balance_points_c=(15.0,), cooling_balance_points_c=()
+    )
     assert fit_degree_day(energy[np.newaxis, :], temp, spec).model[0] == INTERCEPT_ONLY
     temp[9] = 5.0  # the tenth day
     energy = 2 + 0.5 * heating_degree_days(temp, 15.0)
@@ -68,10 +72,15 @@ def test_a_heating_term_needs_twenty_degree_days_in_total() -> None:
     temp = np.full(60, 20.0)
     temp[:12] = 13.5  # 12 days with 1.5 K·d each: 18 K·d < 20
     energy = 2 + 0.5 * heating_degree_days(temp, 15.0)
-    spec = BaselineSpec(method=METHOD_DEGREE_DAY, heating_balance_points_c=(15.0,), cooling_balance_points_c=())
+    spec = BaselineSpec(
+        method=METHOD_DEGREE_DAY, heating_balance_points_c=(15.0,), cooling_balance_points_c=()
+    )
     assert fit_degree_day(energy[np.newaxis, :], temp, spec).model[0] == INTERCEPT_ONLY
     loose = BaselineSpec(
-        method=METHOD_DEGREE_DAY, heating_balance_points_c=(15.0,), cooling_balance_points_c=(), min_total_degree_days_k=15
+        method=METHOD_DEGREE_DAY,
+        heating_balance_points_c=(15.0,),
+        cooling_balance_points_c=(),
+        min_total_degree_days_k=15,
     )
     assert fit_degree_day(energy[np.newaxis, :], temp, loose).model[0] == HDD_ONLY
 
@@ -146,7 +155,12 @@ def test_fitting_all_households_at_once_equals_fitting_each_alone() -> None:
     for i in range(len(energy)):
         alone = fit_degree_day(energy[i : i + 1], temp, SPEC)
         assert alone.model[0] == together.model[i]
-        for name in ("intercept_kwh_per_day", "heating_kwh_per_degree_day", "cooling_kwh_per_degree_day", "residual_sd_kwh"):
+        for name in (
+            "intercept_kwh_per_day",
+            "heating_kwh_per_degree_day",
+            "cooling_kwh_per_degree_day",
+            "residual_sd_kwh",
+        ):
             assert getattr(alone, name)[0] == pytest.approx(getattr(together, name)[i], rel=1e-9, abs=1e-12)
 
 
@@ -160,7 +174,9 @@ def brute_force(energy: np.ndarray, temp: np.ndarray, spec: BaselineSpec) -> tup
     best = (INTERCEPT_ONLY, np.nan, np.nan, 0.0)
 
     def enough(x: np.ndarray) -> bool:
-        return bool(np.sum(x > 0) >= spec.min_nonzero_degree_days and np.sum(x) >= spec.min_total_degree_days_k)
+        return bool(
+            np.sum(x > 0) >= spec.min_nonzero_degree_days and np.sum(x) >= spec.min_total_degree_days_k
+        )
 
     candidates: list[tuple[int, float, float, list[np.ndarray]]] = []
     candidates += [(HDD_ONLY, h, np.nan, [np.maximum(h - t, 0)]) for h in spec.heating_balance_points_c]
@@ -191,7 +207,9 @@ def brute_force(energy: np.ndarray, temp: np.ndarray, spec: BaselineSpec) -> tup
 
 def test_selection_equals_a_per_household_least_squares_loop() -> None:
     energy, temp = random_households(25, RNG_SEED + 1)
-    fit = DegreeDayModel(SPEC).fit(DayBlock(energy, np.arange(len(temp)).astype("datetime64[D]"), temp)).fitted
+    fit = (
+        DegreeDayModel(SPEC).fit(DayBlock(energy, np.arange(len(temp)).astype("datetime64[D]"), temp)).fitted
+    )
     assert fit is not None
     for i in range(len(energy)):
         code, heat, cool = brute_force(energy[i], temp, SPEC)

@@ -121,7 +121,9 @@ def test_categories_from_a_column_have_their_own_ranks() -> None:
 
 
 def test_household_size_classes_as_a_rule() -> None:
-    rules = ScoringRules(TZ, D(2024, 1, 1), D(2024, 1, 4), D(2024, 1, 8), D(2024, 1, 12), category_by="household_size")
+    rules = ScoringRules(
+        TZ, D(2024, 1, 1), D(2024, 1, 4), D(2024, 1, 8), D(2024, 1, 12), category_by="household_size"
+    )
     rows = by_id(score_contest(DATA, PEOPLE, rules, AFTER_END))
     assert list(rows.loc[[1, 2, 3, 4], CATEGORY]) == ["1", "2", "5+", "1"]
     assert rows.loc[4, CATEGORY_RANK] == 1 and rows.loc[1, CATEGORY_RANK] == 2  # 1 person: 40 % before 20 %
@@ -147,7 +149,13 @@ def test_unranked_households_have_no_category_rank() -> None:
 )
 def test_team_aggregation(aggregation: str, fraction: float) -> None:
     rules = ScoringRules(
-        TZ, D(2024, 1, 1), D(2024, 1, 4), D(2024, 1, 8), D(2024, 1, 12), min_team_members=2, team_aggregation=aggregation
+        TZ,
+        D(2024, 1, 1),
+        D(2024, 1, 4),
+        D(2024, 1, 8),
+        D(2024, 1, 12),
+        min_team_members=2,
+        team_aggregation=aggregation,
     )
     board = score_contest(DATA, PEOPLE, rules, AFTER_END)
     assert team(board, "A")[SAVINGS_FRACTION] == pytest.approx(fraction)
@@ -187,7 +195,12 @@ def test_declared_absences_drop_out_of_both_periods() -> None:
 
 def test_excluded_days_drop_out_for_everyone() -> None:
     rules = ScoringRules(
-        TZ, D(2024, 1, 1), D(2024, 1, 4), D(2024, 1, 8), D(2024, 1, 12), excluded_days=[D(2024, 1, 10), D(2024, 1, 1)]
+        TZ,
+        D(2024, 1, 1),
+        D(2024, 1, 4),
+        D(2024, 1, 8),
+        D(2024, 1, 12),
+        excluded_days=[D(2024, 1, 10), D(2024, 1, 1)],
     )
     assert rules.excluded_days == (D(2024, 1, 1), D(2024, 1, 10))
     data = household_days({1: (10.0, [8.0, 8.0, 100.0, 8.0, 8.0])})
@@ -200,7 +213,9 @@ def test_excluded_days_drop_out_for_everyone() -> None:
 
 def test_absence_ranges_must_not_end_before_they_start() -> None:
     with pytest.raises(FrameSchemaError, match="ends before it starts"):
-        expand_absence_ranges(pd.DataFrame({HOUSEHOLD_ID: [1], FIRST_DAY: [D(2024, 1, 9)], LAST_DAY: [D(2024, 1, 8)]}))
+        expand_absence_ranges(
+            pd.DataFrame({HOUSEHOLD_ID: [1], FIRST_DAY: [D(2024, 1, 9)], LAST_DAY: [D(2024, 1, 8)]})
+        )
 
 
 def test_co2_per_household_team_and_city() -> None:
@@ -221,7 +236,9 @@ def test_co2_per_household_team_and_city() -> None:
 
 def test_gas_uses_the_gas_factor_and_heat_without_factor_has_no_co2() -> None:
     gas = ScoringRules(TZ, D(2024, 1, 1), D(2024, 1, 4), D(2024, 1, 8), D(2024, 1, 12), carrier="gas")
-    assert by_id(score_contest(DATA, PEOPLE, gas, AFTER_END)).loc[1, CO2_SAVED_KG] == pytest.approx(10 * 0.201)
+    assert by_id(score_contest(DATA, PEOPLE, gas, AFTER_END)).loc[1, CO2_SAVED_KG] == pytest.approx(
+        10 * 0.201
+    )
     heat = ScoringRules(TZ, D(2024, 1, 1), D(2024, 1, 4), D(2024, 1, 8), D(2024, 1, 12), carrier="heat")
     board = score_contest(DATA, PEOPLE, heat, AFTER_END)
     assert np.isnan(by_id(board).loc[1, CO2_SAVED_KG])

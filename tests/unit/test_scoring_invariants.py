@@ -79,8 +79,14 @@ def contests(draw: st.DrawFn) -> dict[str, Any]:
     temp = rng.uniform(-5, 20, len(days))
     base = rng.uniform(2, 15, n)[:, None]
     heat = np.where(rng.random(n) < 0.5, rng.uniform(0.1, 1.0, n), 0.0)[:, None]
-    energy = base + heat * np.maximum(14 - temp, 0) + rng.normal(0, 1, (n, len(days))) * rng.uniform(0.1, 2, n)[:, None]
-    energy = np.maximum(energy, 0.1) * np.where(days >= COMPETITION[0], rng.uniform(0.7, 1.2, n)[:, None], 1.0)
+    energy = (
+        base
+        + heat * np.maximum(14 - temp, 0)
+        + rng.normal(0, 1, (n, len(days))) * rng.uniform(0.1, 2, n)[:, None]
+    )
+    energy = np.maximum(energy, 0.1) * np.where(
+        days >= COMPETITION[0], rng.uniform(0.7, 1.2, n)[:, None], 1.0
+    )
     state = rng.choice(3, size=energy.shape, p=[0.9, 0.06, 0.04])  # data, missing, half covered
     rows = [
         (f"h{h}", days[d], float(energy[h, d]), 1.0 if state[h, d] == 0 else 0.5)
@@ -100,7 +106,9 @@ def contests(draw: st.DrawFn) -> dict[str, Any]:
     return {"method": method, "daily": daily, "households": households, "weather": weather}
 
 
-def score(c: dict[str, Any], daily: pd.DataFrame | None = None, households: pd.DataFrame | None = None) -> Leaderboard:
+def score(
+    c: dict[str, Any], daily: pd.DataFrame | None = None, households: pd.DataFrame | None = None
+) -> Leaderboard:
     return score_contest(
         c["daily"] if daily is None else daily,
         c["households"] if households is None else households,
@@ -127,7 +135,9 @@ def by_household(board: Leaderboard) -> pd.DataFrame:
 
 @PROPERTY_SETTINGS
 @given(contests(), st.floats(min_value=0.01, max_value=100.0))
-def test_scaling_all_consumption_leaves_fractions_intervals_and_ranks_unchanged(c: dict[str, Any], k: float) -> None:
+def test_scaling_all_consumption_leaves_fractions_intervals_and_ranks_unchanged(
+    c: dict[str, Any], k: float
+) -> None:
     scaled = c["daily"].assign(**{ENERGY_KWH: c["daily"][ENERGY_KWH] * k})
     before, after = score(c), score(c, daily=scaled)
     b, a = by_household(before), by_household(after)
@@ -151,7 +161,9 @@ def test_shuffling_households_or_renaming_teams_changes_no_rank(
     shuffled_households = c["households"].sample(frac=1.0, random_state=seed)
     shuffled_households[TEAM_ID] = shuffled_households[TEAM_ID].map(rename)
     board = score(c)
-    shuffled = score(c, daily=c["daily"].sample(frac=1.0, random_state=seed + 1), households=shuffled_households)
+    shuffled = score(
+        c, daily=c["daily"].sample(frac=1.0, random_state=seed + 1), households=shuffled_households
+    )
     assert by_household(board)[RANK].equals(by_household(shuffled)[RANK])
     teams = board.teams.assign(**{TEAM_ID: board.teams[TEAM_ID].map(rename)}).set_index(TEAM_ID).sort_index()
     pd.testing.assert_series_equal(teams[RANK], shuffled.teams.set_index(TEAM_ID).sort_index()[RANK])
@@ -159,12 +171,17 @@ def test_shuffling_households_or_renaming_teams_changes_no_rank(
 
 @PROPERTY_SETTINGS
 @given(contests(), st.sampled_from(TEAMS), st.floats(min_value=1.0, max_value=30.0))
-def test_adding_a_household_to_one_team_changes_no_other_team(c: dict[str, Any], team: str, level: float) -> None:
-    days = pd.concat([c["daily"][DAY]]).drop_duplicates()
-    newcomer = pd.DataFrame({HOUSEHOLD_ID: "new", DAY: days.to_numpy(), ENERGY_KWH: level, COVERAGE_FRACTION: 1.0})
+def test_adding_a_household_to_one_team_changes_no_other_team(
+    c: dict[str, Any], team: str, level: float
+) -> None:
+    days = c["daily"][DAY].drop_duplicates()
+    newcomer = pd.DataFrame(
+        {HOUSEHOLD_ID: "new", DAY: days.to_numpy(), ENERGY_KWH: level, COVERAGE_FRACTION: 1.0}
+    )
     newcomer.loc[newcomer[DAY] >= COMPETITION[0], ENERGY_KWH] = level * 0.8
     households = pd.concat(
-        [c["households"], pd.DataFrame({HOUSEHOLD_ID: ["new"], TEAM_ID: [team], PERSONS: [2]})], ignore_index=True
+        [c["households"], pd.DataFrame({HOUSEHOLD_ID: ["new"], TEAM_ID: [team], PERSONS: [2]})],
+        ignore_index=True,
     )
     before = score(c).teams.set_index(TEAM_ID)
     after = score(c, daily=pd.concat([c["daily"], newcomer], ignore_index=True), households=households)

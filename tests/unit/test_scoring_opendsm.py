@@ -21,7 +21,16 @@ import pytest
 from scoring.dayblock import DayBlock
 from scoring.degree_day import DegreeDayModel
 from scoring.leaderboard import ScoringRules, score_contest
-from scoring.schema import COVERAGE_FRACTION, DAY, ENERGY_KWH, EXPECTED_KWH, HOUSEHOLD_ID, PERSONS, TEAM_ID, TEMP_C
+from scoring.schema import (
+    COVERAGE_FRACTION,
+    DAY,
+    ENERGY_KWH,
+    EXPECTED_KWH,
+    HOUSEHOLD_ID,
+    PERSONS,
+    TEAM_ID,
+    TEMP_C,
+)
 from scoring.specs import METHOD_DEGREE_DAY, BaselineSpec
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "weather"
@@ -73,7 +82,12 @@ def test_score_contest_expects_what_the_model_predicts(sample: str) -> None:
         baseline=SPEC,
     )
     daily = pd.DataFrame(
-        {HOUSEHOLD_ID: 1, DAY: rows["day"].to_numpy(), ENERGY_KWH: rows["energy_kwh"].to_numpy(), COVERAGE_FRACTION: 1.0}
+        {
+            HOUSEHOLD_ID: 1,
+            DAY: rows["day"].to_numpy(),
+            ENERGY_KWH: rows["energy_kwh"].to_numpy(),
+            COVERAGE_FRACTION: 1.0,
+        }
     )
     weather = pd.DataFrame({DAY: rows["day"].to_numpy(), TEMP_C: rows["temp_c"].to_numpy()})
     households = pd.DataFrame({HOUSEHOLD_ID: [1], TEAM_ID: [None], PERSONS: [1]})
@@ -81,7 +95,9 @@ def test_score_contest_expects_what_the_model_predicts(sample: str) -> None:
     board = score_contest(daily, households, rules, as_of, weather=weather)
     expected = board.households[EXPECTED_KWH].iloc[0]
     assert expected == pytest.approx(our_totals(sample)["reporting_predicted"], rel=1e-9)
-    assert expected == pytest.approx(REFERENCE["samples"][sample]["current"]["reporting_predicted"], rel=TOLERANCE)
+    assert expected == pytest.approx(
+        REFERENCE["samples"][sample]["current"]["reporting_predicted"], rel=TOLERANCE
+    )
 
 
 def _opendsm_or_skip() -> object:

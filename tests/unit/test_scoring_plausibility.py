@@ -43,7 +43,9 @@ BASELINE = [9.0, 10.0, 11.0, 10.0] * 7
 
 def board_for(competition: list[float], **changes: object) -> tuple[pd.Series, list]:
     rows = [(1, pd.Timestamp("2024-01-01") + pd.Timedelta(days=i), e, 1.0) for i, e in enumerate(BASELINE)]
-    rows += [(1, pd.Timestamp("2024-02-01") + pd.Timedelta(days=i), e, 1.0) for i, e in enumerate(competition)]
+    rows += [
+        (1, pd.Timestamp("2024-02-01") + pd.Timedelta(days=i), e, 1.0) for i, e in enumerate(competition)
+    ]
     daily = pd.DataFrame(rows, columns=[HOUSEHOLD_ID, DAY, ENERGY_KWH, COVERAGE_FRACTION])
     people = pd.DataFrame({HOUSEHOLD_ID: [1], TEAM_ID: [None], PERSONS: [2]})
     rules = ScoringRules(TZ, D(2024, 1, 1), D(2024, 1, 28), D(2024, 2, 1), D(2024, 2, 21), **changes)  # type: ignore[arg-type]
@@ -73,7 +75,7 @@ def test_a_day_far_above_the_baseline_is_flagged_with_the_evidence() -> None:
 
 def test_a_long_run_below_the_base_load_is_a_possible_vacancy() -> None:
     competition = [10.0] * 5 + [2.0] * 8 + [10.0] * 8  # below 4.5 kWh (half of 9) for 8 days
-    row, findings = board_for(competition)
+    _, findings = board_for(competition)
     vacancy = [f for f in findings if f.key == FINDING_POSSIBLE_VACANCY]
     assert len(vacancy) == 1
     assert vacancy[0].data["first_day"] == "2024-02-06"
@@ -130,7 +132,12 @@ def test_quantiles_match_numpy() -> None:
     energy[5] = np.nan
     block = DayBlock(energy, np.arange(40).astype("datetime64[D]"))
     ours = baseline_quantiles(block, (0.1, 0.25, 0.5, 0.75))
-    expected = np.array([np.nanquantile(row, [0.1, 0.25, 0.5, 0.75]) if np.isfinite(row).any() else [np.nan] * 4 for row in energy])
+    expected = np.array(
+        [
+            np.nanquantile(row, [0.1, 0.25, 0.5, 0.75]) if np.isfinite(row).any() else [np.nan] * 4
+            for row in energy
+        ]
+    )
     np.testing.assert_allclose(ours, expected)
 
 

@@ -34,7 +34,12 @@ def contest(seed: int = 11) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     temp = 5 + 4 * np.sin(np.arange(len(days)) / 9) + rng.normal(0, 2, len(days))
     rows = []
     for household in range(1, 13):
-        energy = 4 + household % 4 + 0.3 * (household % 3) * np.maximum(15 - temp, 0) + rng.normal(0, 0.6, len(days))
+        energy = (
+            4
+            + household % 4
+            + 0.3 * (household % 3) * np.maximum(15 - temp, 0)
+            + rng.normal(0, 0.6, len(days))
+        )
         keep = rng.random(len(days)) > 0.05
         rows.append(
             pd.DataFrame(
@@ -61,9 +66,16 @@ def contest(seed: int = 11) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 
 
 RULES = {
-    METHOD_PRIOR_PERIOD_MEAN: ScoringRules(TZ, D(2023, 11, 1), D(2024, 1, 14), D(2024, 1, 15), D(2024, 2, 29)),
+    METHOD_PRIOR_PERIOD_MEAN: ScoringRules(
+        TZ, D(2023, 11, 1), D(2024, 1, 14), D(2024, 1, 15), D(2024, 2, 29)
+    ),
     METHOD_DEGREE_DAY: ScoringRules(
-        TZ, D(2023, 11, 1), D(2024, 1, 14), D(2024, 1, 15), D(2024, 2, 29), baseline=BaselineSpec(method=METHOD_DEGREE_DAY)
+        TZ,
+        D(2023, 11, 1),
+        D(2024, 1, 14),
+        D(2024, 1, 15),
+        D(2024, 2, 29),
+        baseline=BaselineSpec(method=METHOD_DEGREE_DAY),
     ),
 }
 
@@ -72,7 +84,9 @@ def serialized(board: Leaderboard) -> bytes:
     parts = [
         board.households.to_csv(index=False, float_format="%.17g"),
         board.teams.to_csv(index=False, float_format="%.17g"),
-        "" if board.baseline_models is None else board.baseline_models.to_csv(index=False, float_format="%.17g"),
+        ""
+        if board.baseline_models is None
+        else board.baseline_models.to_csv(index=False, float_format="%.17g"),
         repr(board.findings),
         repr(board.city_figures),
         json.dumps(board.parameters, sort_keys=True),
@@ -140,7 +154,14 @@ def test_any_input_that_matters_changes_the_fingerprint(change: str) -> None:
 
 def test_rows_outside_the_scored_days_do_not_change_the_fingerprint() -> None:
     daily, people, weather = contest()
-    base = score_contest(daily, people, RULES[METHOD_PRIOR_PERIOD_MEAN], AS_OF, weather=weather).input_fingerprint
-    later = pd.DataFrame({HOUSEHOLD_ID: [1], DAY: [pd.Timestamp("2024-03-05")], ENERGY_KWH: [5.0], COVERAGE_FRACTION: [1.0]})
+    base = score_contest(
+        daily, people, RULES[METHOD_PRIOR_PERIOD_MEAN], AS_OF, weather=weather
+    ).input_fingerprint
+    later = pd.DataFrame(
+        {HOUSEHOLD_ID: [1], DAY: [pd.Timestamp("2024-03-05")], ENERGY_KWH: [5.0], COVERAGE_FRACTION: [1.0]}
+    )
     more = pd.concat([daily, later], ignore_index=True)
-    assert score_contest(more, people, RULES[METHOD_PRIOR_PERIOD_MEAN], AS_OF, weather=weather).input_fingerprint == base
+    assert (
+        score_contest(more, people, RULES[METHOD_PRIOR_PERIOD_MEAN], AS_OF, weather=weather).input_fingerprint
+        == base
+    )

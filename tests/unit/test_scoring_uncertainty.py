@@ -39,7 +39,9 @@ def rules(**changes: object) -> ScoringRules:
 
 def board_for(baseline: list[float], competition: list[float], **changes: object) -> pd.Series:
     rows = [(1, pd.Timestamp("2024-01-01") + pd.Timedelta(days=i), e, 1.0) for i, e in enumerate(baseline)]
-    rows += [(1, pd.Timestamp("2024-01-08") + pd.Timedelta(days=i), e, 1.0) for i, e in enumerate(competition)]
+    rows += [
+        (1, pd.Timestamp("2024-01-08") + pd.Timedelta(days=i), e, 1.0) for i, e in enumerate(competition)
+    ]
     daily = pd.DataFrame(rows, columns=[HOUSEHOLD_ID, DAY, ENERGY_KWH, COVERAGE_FRACTION])
     people = pd.DataFrame({HOUSEHOLD_ID: [1], TEAM_ID: [None], PERSONS: [1]})
     return score_contest(daily, people, rules(**changes), AFTER_END).households.iloc[0]
@@ -104,11 +106,19 @@ def test_leaderboard_flags_close_households_as_tied() -> None:
     rows = []
     noisy = [6, 14, 6, 14]  # mean 10, wide spread
     for household, competition in ((1, [8, 8]), (2, [8.2, 8.2]), (3, [2, 2])):
-        rows += [(household, pd.Timestamp("2024-01-01") + pd.Timedelta(days=i), e, 1.0) for i, e in enumerate(noisy)]
-        rows += [(household, pd.Timestamp("2024-01-08") + pd.Timedelta(days=i), e, 1.0) for i, e in enumerate(competition)]
+        rows += [
+            (household, pd.Timestamp("2024-01-01") + pd.Timedelta(days=i), e, 1.0)
+            for i, e in enumerate(noisy)
+        ]
+        rows += [
+            (household, pd.Timestamp("2024-01-08") + pd.Timedelta(days=i), e, 1.0)
+            for i, e in enumerate(competition)
+        ]
     daily = pd.DataFrame(rows, columns=[HOUSEHOLD_ID, DAY, ENERGY_KWH, COVERAGE_FRACTION])
     people = pd.DataFrame({HOUSEHOLD_ID: [1, 2, 3], TEAM_ID: [None] * 3, PERSONS: [1] * 3})
     # Household 3 (80 %) is far ahead of 1 (20 %) and 2 (18 %), whose intervals nearly coincide.
-    board = score_contest(daily, people, rules(uncertainty=UncertaintySpec(tie_overlap_fraction=0.9)), AFTER_END)
+    board = score_contest(
+        daily, people, rules(uncertainty=UncertaintySpec(tie_overlap_fraction=0.9)), AFTER_END
+    )
     flags = dict(zip(board.households[HOUSEHOLD_ID], board.households[STATISTICALLY_TIED], strict=True))
     assert flags == {3: False, 1: True, 2: True}

@@ -49,11 +49,19 @@ def main() -> None:
     for sample in SAMPLES:
         meter, temperature, metadata = eemeter.load_sample(sample)
         blackout_start, blackout_end = metadata["blackout_start_date"], metadata["blackout_end_date"]
-        baseline_meter = meter[(meter.index >= blackout_start - pd.Timedelta(days=365)) & (meter.index < blackout_start)]
-        reporting_meter = meter[(meter.index >= blackout_end) & (meter.index < blackout_end + pd.Timedelta(days=365))]
+        baseline_meter = meter[
+            (meter.index >= blackout_start - pd.Timedelta(days=365)) & (meter.index < blackout_start)
+        ]
+        reporting_meter = meter[
+            (meter.index >= blackout_end) & (meter.index < blackout_end + pd.Timedelta(days=365))
+        ]
         is_electricity = metadata["interpretation"] == "electricity"
-        baseline = eemeter.DailyBaselineData.from_series(baseline_meter, temperature, is_electricity_data=is_electricity)
-        reporting = eemeter.DailyReportingData.from_series(reporting_meter, temperature, is_electricity_data=is_electricity)
+        baseline = eemeter.DailyBaselineData.from_series(
+            baseline_meter, temperature, is_electricity_data=is_electricity
+        )
+        reporting = eemeter.DailyReportingData.from_series(
+            reporting_meter, temperature, is_electricity_data=is_electricity
+        )
         rows += [_frame(baseline, "baseline", sample), _frame(reporting, "reporting", sample)]
         totals = {}
         for settings in ("current", "legacy"):
