@@ -14,8 +14,8 @@ Run: .venv/bin/python bench/mqtt_ingest.py [--n 200000]
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import datetime as dt
+import importlib.metadata
 import json
 import sys
 import tempfile
@@ -156,7 +156,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=200_000)
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
-    print(f"{dt.datetime.now():%Y-%m-%d %H:%M}  python={sys.version.split()[0]}  paho={importlib.metadata.version('paho-mqtt')}")
+    print(
+        f"{dt.datetime.now():%Y-%m-%d %H:%M}  python={sys.version.split()[0]}  paho={importlib.metadata.version('paho-mqtt')}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         run(args.n, f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", "sqlite")
     if not args.no_postgres:

@@ -88,6 +88,16 @@ def parse_contest_config(text: str, source: str = "<toml>") -> ContestConfig:
 
 def contest_config_from_dict(doc: dict[str, Any], source: str = "<json>") -> ContestConfig:
     """The same structure as the TOML file, e.g. from the admin API's JSON (dates as ISO strings)."""
+    try:
+        return _from_dict(doc, source)
+    except ConfigError:
+        raise
+    except (TypeError, KeyError, AttributeError, ValueError) as exc:
+        # A structure of the wrong shape (a list where a table belongs, ...): a clear 400, never a 500.
+        raise ConfigError(f"{source}: the contest description has the wrong structure ({exc!r})") from exc
+
+
+def _from_dict(doc: dict[str, Any], source: str) -> ContestConfig:
     if not isinstance(doc, dict):
         raise ConfigError(f"{source}: a contest description must be an object")
     c = doc.get("contest")

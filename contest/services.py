@@ -19,6 +19,8 @@ from contest.access import generate_code, hash_code, normalize_code
 from contest.config import ContestConfig
 from contest.db import Database
 from contest.domain import (
+    CARRIERS,
+    METER_KINDS,
     BatchSummary,
     CityFigures,
     ContestInfo,
@@ -760,6 +762,22 @@ class LeaderboardService:
         )
 
 
+def _clean_name(value: str, what: str, max_len: int) -> str:
+    """A name people will see (pseudonym, team, meter id): trimmed, printable, storable everywhere."""
+    text = value.strip()
+    if not text:
+        raise ConfigError(f"{what} must not be empty")
+    if len(text) > max_len:
+        raise ConfigError(f"{what} is longer than {max_len} characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ConfigError(f"{what} contains characters that are not valid text") from exc
+    if any(not ch.isprintable() for ch in text):
+        raise ConfigError(f"{what} contains control characters")
+    return text
+
+
 def _household_info(h: Household) -> HouseholdInfo:
     return HouseholdInfo(
         id=h.id,
@@ -797,8 +815,20 @@ class HouseholdService:
 
         The code is shown once: only its hash is stored.
         """
-        if persons < 1:
-            raise ConfigError(f"persons must be >= 1, got {persons}")
+        if persons < 1 or persons > 50:
+            raise ConfigError(f"persons must be between 1 and 50, got {persons}")
+        pseudonym = _clean_name(pseudonym, "pseudonym", 80)
+        team = _clean_name(team, "team", 200) if team is not None else None
+        if living_area_m2 is not None and not (
+            math.isfinite(living_area_m2) and 5 <= living_area_m2 <= 10_000
+        ):
+            raise ConfigError(f"living_area_m2 must be between 5 and 10,000 m², got {living_area_m2}")
+        for m in meters:
+            _clean_name(m.external_id, "meter id", 120)
+            if m.carrier not in CARRIERS:
+                raise ConfigError(f"meter {m.external_id!r}: carrier must be one of {CARRIERS}")
+            if m.kind not in METER_KINDS:
+                raise ConfigError(f"meter {m.external_id!r}: kind must be one of {METER_KINDS}")
         code = generate_code()
         with self.db.session() as session:
             contest = _get_contest(session, slug)

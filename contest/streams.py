@@ -23,7 +23,7 @@ from contest.models import (
     to_epoch_us,
 )
 from contest.readings import KIND_REGISTER
-from contest.services import ReadingService, storable_text
+from contest.services import ReadingService, _clean_name, storable_text
 
 #: channel of a binding that takes the device's only import channel (pinned on first sight)
 ANY_CHANNEL = "*"
@@ -73,9 +73,8 @@ class StreamService:
 
     def bind(self, meter_external_id: str, device: str, channel: str = ANY_CHANNEL) -> BoundMeter:
         """Bind a device's channel to a meter (city staff: ``contest meter bind``)."""
-        device, channel = device.strip(), (channel or ANY_CHANNEL).strip()
-        if not device:
-            raise ConfigError("a device id is required")
+        device = _clean_name(device, "device id", 200)
+        channel = _clean_name(channel or ANY_CHANNEL, "channel", 120)
         with self.db.session() as session:
             meter = session.scalars(select(Meter).where(Meter.external_id == meter_external_id)).one_or_none()
             if meter is None:

@@ -84,7 +84,7 @@ def create_app(
             "portal": Provide(lambda: portal, sync_to_thread=False),
             "admin": Provide(lambda: admin, sync_to_thread=False),
         },
-        state=State({"admin": admin}),
+        state=State({"admin": admin, "publishing": boards}),
         template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(
             title="Energiesparwettbewerb API",

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, Parameter
 from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage, Template
 
 from contest.domain import LeaderboardView
@@ -20,6 +20,24 @@ from web.schemas import ContestOut, LeaderboardOut
 #: How often a live-update stream checks for a new snapshot, and how long one stream lasts [s].
 SSE_POLL_S = 2.0
 SSE_MAX_S = 600.0
+
+
+#: Households per page of the public leaderboard.
+PAGE_SIZE = 100
+
+
+def _int(text: str | None, default: int) -> int:
+    try:
+        return int(text) if text is not None else default
+    except ValueError:
+        return default
+
+
+def snapshot_cache_key(request: Request[Any, Any, Any]) -> str:
+    """Cache key of responses that depend only on the newest snapshot (and the language)."""
+    slug = request.path_params.get("slug", "")
+    publishing: PublishingService = request.app.state.publishing
+    return f"{request.url.path}?{request.url.query}|{_lang(request)}|{publishing.current_id(slug)}"
 
 
 def _lang(request: Request[Any, Any, Any]) -> str:
@@ -52,7 +70,7 @@ class PublicPages(Controller):
             return Redirect(f"/contests/{items[0].slug}")
         return Template("index.html", context=page_context(_lang(request), contests=items))
 
-    @get("/contests/{slug:str}", sync_to_thread=True)
+    @get("/contests/{slug:str}", sync_to_thread=True, cache=300, cache_key_builder=snapshot_cache_key)
     def leaderboard_page(
         self,
         request: Request[Any, Any, Any],
@@ -61,6 +79,10 @@ class PublicPages(Controller):
     ) -> Template:
         lang = _lang(request)
         snapshot_id, view = boards.latest_with_id(slug)
+        page = max(1, _int(request.query_params.get("page"), 1))
+        pages = max(1, -(-len(view.households) // PAGE_SIZE))
+        page = min(page, pages)
+        shown = view.households[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         c = view.contest
         total_days = (c.competition_end - c.competition_start).days + 1
         return Template(
@@ -73,6 +95,9 @@ class PublicPages(Controller):
                 total_days=total_days,
                 coverage_text=fmt_percent(c.min_coverage_fraction, lang, 0),
                 snapshot_id=snapshot_id,
+                households=shown,
+                page=page,
+                pages=pages,
             ),
         )
 
@@ -109,14 +134,23 @@ class LeaderboardApi(Controller):
     @get(
         "/{slug:str}/leaderboard",
         sync_to_thread=True,
+        # A snapshot's JSON is built once and served from the response cache until the next one.
+        cache=300,
+        cache_key_builder=snapshot_cache_key,
         summary="Leaderboard: teams and opted-in households, as last published",
         description=(
             "Savings are measured against each household's mean daily consumption in the baseline "
             "period, over competition days that have data. Fractions are 0..1 (0.12 = 12 %)."
         ),
     )
-    def leaderboard(self, slug: FromPath[str], boards: NamedDependency[PublishingService]) -> LeaderboardOut:
-        return LeaderboardOut.from_view(boards.latest(slug))
+    def leaderboard(
+        self,
+        slug: FromPath[str],
+        boards: NamedDependency[PublishingService],
+        offset: Annotated[int, Parameter(ge=0, description="First household of the page")] = 0,
+        limit: Annotated[int, Parameter(ge=1, le=1000, description="Households per page")] = 100,
+    ) -> LeaderboardOut:
+        return LeaderboardOut.from_view(boards.latest(slug), offset, limit)
 
     @get("/{slug:str}/events", include_in_schema=False)
     async def events(

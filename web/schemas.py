@@ -133,9 +133,13 @@ class LeaderboardOut:
     city: CityOut
     teams: list[TeamOut]
     households: list[HouseholdOut]
+    #: opted-in households in all; ``households`` is the page [offset, offset + limit) of them
+    households_total: int
+    offset: int
+    limit: int
 
     @classmethod
-    def from_view(cls, v: LeaderboardView) -> LeaderboardOut:
+    def from_view(cls, v: LeaderboardView, offset: int = 0, limit: int = 100) -> LeaderboardOut:
         return cls(
             contest=ContestOut.from_info(v.contest),
             as_of=v.as_of,
@@ -149,7 +153,10 @@ class LeaderboardOut:
                 v.city.savings_fraction,
             ),
             teams=[TeamOut.from_standing(t) for t in v.teams],
-            households=[HouseholdOut.from_standing(h) for h in v.households],
+            households=[HouseholdOut.from_standing(h) for h in v.households[offset : offset + limit]],
+            households_total=len(v.households),
+            offset=offset,
+            limit=limit,
         )
 
 
