@@ -203,15 +203,17 @@ class EmissionFactors:
 
     Defaults (check them for the contest year; sources in docs/scoring.md):
     electricity_kg_per_kwh: Umweltbundesamt, CO2 emission factor of the German electricity mix 2023
-        (electricity consumption, without upstream chains): 380 g/kWh
-    gas_kg_per_kwh: natural gas, BAFA "Informationsblatt CO2-Faktoren": 0.201 kg CO2/kWh (GEG Anlage 9
-        gives 0.240 kg CO2-eq/kWh including upstream chains)
+        (electricity consumption, direct emissions; estimate published 2024): 380 g/kWh
+    gas_kg_per_kwh: natural gas per kWh of *gross* calorific value (Brennwert, H_s), the basis of German
+        gas bills and of this project's gas kWh: 0.2016 kg CO2/kWh H_i (standard value of the EBeV 2030;
+        BAFA "Informationsblatt CO2-Faktoren": 0.201) × H_i/H_s ≈ 0.903 = 0.182 kg CO2/kWh H_s
+        (GEG Anlage 9 gives 0.240 kg CO2-eq/kWh H_i including upstream chains)
     heat_kg_per_kwh: district heat depends on the local network; the city must give its supplier's
         factor (None: no CO2 figure)
     """
 
     electricity_kg_per_kwh: float | None = 0.380
-    gas_kg_per_kwh: float | None = 0.201
+    gas_kg_per_kwh: float | None = 0.182
     heat_kg_per_kwh: float | None = None
 
     def __post_init__(self) -> None:

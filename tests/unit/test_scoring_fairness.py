@@ -237,7 +237,7 @@ def test_co2_per_household_team_and_city() -> None:
 def test_gas_uses_the_gas_factor_and_heat_without_factor_has_no_co2() -> None:
     gas = ScoringRules(TZ, D(2024, 1, 1), D(2024, 1, 4), D(2024, 1, 8), D(2024, 1, 12), carrier="gas")
     assert by_id(score_contest(DATA, PEOPLE, gas, AFTER_END)).loc[1, CO2_SAVED_KG] == pytest.approx(
-        10 * 0.201
+        10 * 0.182  # per kWh of Brennwert (H_s)
     )
     heat = ScoringRules(TZ, D(2024, 1, 1), D(2024, 1, 4), D(2024, 1, 8), D(2024, 1, 12), carrier="heat")
     board = score_contest(DATA, PEOPLE, heat, AFTER_END)

@@ -95,7 +95,7 @@ def test_rules_check_the_new_fields(changes: dict[str, object], message: str) ->
 def test_emission_factor_per_carrier() -> None:
     factors = EmissionFactors()
     assert factors.for_carrier("electricity") == 0.380
-    assert factors.for_carrier("gas") == 0.201
+    assert factors.for_carrier("gas") == 0.182  # per kWh of Brennwert (H_s)
     assert factors.for_carrier("heat") is None
     with pytest.raises(ValueError):
         factors.for_carrier("oil")
