@@ -541,7 +541,9 @@ def score_contest(
             ranked, STATUS_RANKED, np.where(under_review, STATUS_UNDER_REVIEW, STATUS_INSUFFICIENT_DATA)
         )
         reason = np.where(under_review, [f[0] if f else "" for f in flags], reason)
-        findings += _household_findings(ids, reason, base_cov, comp_cov, base_n, use_peer, rules)
+        findings += _household_findings(
+            ids, reason, base_cov, comp_cov, base_n, use_peer, baseline_per_day, rules
+        )
     else:
         ranked = np.zeros(len(hh), dtype=bool)
         status = np.full(len(hh), STATUS_NOT_STARTED)
@@ -949,6 +951,7 @@ def _household_findings(
     comp_cov: _Array,
     base_n: _Array,
     use_peer: _Array,
+    baseline_per_day: _F64,
     rules: ScoringRules,
 ) -> list[Finding]:
     findings = []
@@ -1007,12 +1010,17 @@ def _household_findings(
                 )
             )
         elif reason[i] == FINDING_ZERO_BASELINE:
+            what = (
+                "its baseline consumption is 0 kWh per day"
+                if baseline_per_day[i] == 0
+                else "its baseline expects no consumption (0 kWh or less) on the competition days"
+            )
             findings.append(
                 Finding(
                     key=FINDING_ZERO_BASELINE,
                     detail=(
-                        f"Household {household_id} is not ranked: its baseline consumption is 0 kWh per day, "
-                        "so savings cannot be given as a share of it."
+                        f"Household {household_id} is not ranked: {what}, so savings cannot be given as a "
+                        "share of it."
                     ),
                     subject=subject,
                     data={"baseline_days_with_data": int(base_n[i])},

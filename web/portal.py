@@ -6,6 +6,7 @@ import contextlib
 import csv
 import io
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -110,6 +111,19 @@ def _progress(portal: PortalDeps, info: HouseholdInfo, lang: str) -> dict[str, A
             title=TEXTS[lang]["chart_title"],
         )
     return {"standing": standing, "chart": chart, "contest_info": contest}
+
+
+def csv_download(filename: str, header: list[str], rows: Iterable[Sequence[Any]]) -> Response[bytes]:
+    """A CSV download as German spreadsheet programs open it directly: ``;``, UTF-8 with BOM."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return Response(
+        ("\ufeff" + buffer.getvalue()).encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def check_upload(data: bytes, max_bytes: int) -> None:
@@ -270,17 +284,13 @@ class Portal(Controller):
         """The household's readings as CSV (download)."""
         household_id = portal.signer.household_id(request)
         data = HouseholdDataService(portal.households.db).export(household_id)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=";")
-        writer.writerow(["meter", "ts_utc", "kind", "energy_kwh", "duration_s", "source"])
-        for r in data["readings"]:
-            writer.writerow(
+        return csv_download(
+            "meine-messwerte.csv",
+            ["meter", "ts_utc", "kind", "energy_kwh", "duration_s", "source"],
+            (
                 [r["meter"], r["ts_utc"], r["kind"], r["energy_kwh"], r["duration_s"] or "", r["source"]]
-            )
-        return Response(
-            ("\ufeff" + buffer.getvalue()).encode("utf-8"),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="meine-messwerte.csv"'},
+                for r in data["readings"]
+            ),
         )
 
     @post("/delete", sync_to_thread=True)
@@ -329,13 +339,8 @@ class Portal(Controller):
     ) -> Response[bytes]:
         household_id = portal.signer.household_id(request)
         portal.households.batch_of_household(household_id, batch_id)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=";")
-        writer.writerow(["Zeile/line", "Grund/reason", "Schlüssel/key", "Inhalt/raw"])
-        for r in portal.readings.rejected_records(batch_id):
-            writer.writerow([r.line_no or "", r.reason, r.key, r.raw])
-        return Response(
-            ("\ufeff" + buffer.getvalue()).encode("utf-8"),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="abgelehnt-import-{batch_id}.csv"'},
+        return csv_download(
+            f"abgelehnt-import-{batch_id}.csv",
+            ["Zeile/line", "Grund/reason", "Schlüssel/key", "Inhalt/raw"],
+            ([r.line_no or "", r.reason, r.key, r.raw] for r in portal.readings.rejected_records(batch_id)),
         )

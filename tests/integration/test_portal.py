@@ -64,6 +64,9 @@ def test_sign_in_needs_the_right_code(portal_env: tuple[str, dict[str, str]]) ->
     # Codes are accepted the way people type them: lower case, without dashes.
     ok = p.login(codes["A"].lower().replace("-", " "))
     assert ok.status_code == 200 and "Amsel" in ok.text and "Zählerdaten hochladen" in ok.text
+    title = ok.text.split("<title>")[1].split("</title>")[0]
+    assert title == "Haushaltsportal – Amsel"  # nothing but the title in the title
+    assert ok.text.count('id="my-data"') == 1
 
 
 def test_upload_preview_confirm_report_and_reupload(
