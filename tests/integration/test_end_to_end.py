@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from contest.config import read_contest_config
 from contest.db import Database
@@ -136,3 +137,35 @@ def test_html_page_shows_both_tables_in_german(base_url: str) -> None:
     assert "zu wenig Daten" in html  # Dachs
     english = httpx.get(f"{base_url}/contests/test-2026?lang=en").text
     assert "20.0%" in english and "not enough data" in english
+
+
+def test_a_crash_midway_leaves_no_half_imported_file(
+    contest_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import is one transaction: if storing fails after the readings were written (here: while
+    writing the daily consumption), nothing of the file is kept, not even its import batch."""
+    from contest import services
+
+    files = write_contest_files(tmp_path / "crash")
+    csv = tmp_path / "more.csv"
+    csv.write_text(
+        "Datum;Zählerstand (kWh)\n22.01.2026 00:00;5.000,0\n23.01.2026 00:00;5.010,0\n24.01.2026 00:00;5.020,0\n",
+        encoding="utf-8",
+    )
+    before = ReadingService(contest_db).count_readings("A")
+    with contest_db.session() as session:
+        batches_before = session.execute(text("SELECT count(*) FROM import_batch")).scalar()
+
+    def crash(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(services._DailyPlan, "write", crash)
+    with pytest.raises(RuntimeError, match="power cut"):
+        CsvImporter(contest_db).import_file(csv, "A")
+    assert ReadingService(contest_db).count_readings("A") == before
+    with contest_db.session() as session:
+        assert session.execute(text("SELECT count(*) FROM import_batch")).scalar() == batches_before
+    monkeypatch.undo()
+    report = CsvImporter(contest_db).import_file(csv, "A")  # the same file again, now whole
+    assert report.rows_stored == 3
+    assert files  # the contest's own files are untouched
