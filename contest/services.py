@@ -1018,3 +1018,26 @@ class HouseholdDataService:
                 session.execute(delete(DailyConsumption).where(DailyConsumption.meter_id.in_(meter_ids)))
             session.delete(h)
             return slug
+
+
+def update_household_settings(
+    db: Database, household_id: int, *, pseudonym: str, public_listing: bool
+) -> None:
+    """A household changes its own pseudonym and whether it is listed publicly."""
+    pseudonym = _clean_name(pseudonym, "pseudonym", 80)
+    with db.session() as session:
+        h = session.get(Household, household_id)
+        if h is None:
+            raise HouseholdNotFound(f"no household with id {household_id}")
+        taken = session.scalars(
+            select(Household.id).where(
+                Household.contest_id == h.contest_id, Household.pseudonym == pseudonym, Household.id != h.id
+            )
+        ).first()
+        if taken is not None:
+            raise ConfigError(
+                f"Das Pseudonym {pseudonym!r} ist schon vergeben. / The pseudonym {pseudonym!r} is taken.",
+                key="household.pseudonym_taken",
+            )
+        h.pseudonym = pseudonym
+        h.public_listing = public_listing

@@ -19,10 +19,10 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from contest.domain import HouseholdInfo
-from contest.errors import IngestError, PermissionDenied
+from contest.errors import ConfigError, IngestError, PermissionDenied
 from contest.ports import CsvImportPort
 from contest.publishing import PublishingService
-from contest.services import HouseholdDataService, HouseholdService, ReadingService
+from contest.services import HouseholdDataService, HouseholdService, ReadingService, update_household_settings
 from web.auth import COOKIE, MAX_AGE_S, LoginThrottle, SessionSigner
 from web.charts import daily_bars_svg
 from web.controllers import _lang, page_context
@@ -36,6 +36,12 @@ _BINARY_MARKERS = (b"\x00", b"PK\x03\x04", b"%PDF", b"\x89PNG", b"\xff\xd8\xff")
 @dataclass
 class LoginForm:
     code: str
+
+
+@dataclass
+class SettingsForm:
+    pseudonym: str
+    public: str = ""
 
 
 @dataclass
@@ -156,7 +162,7 @@ class Portal(Controller):
         except PermissionDenied:
             deleted = request.query_params.get("deleted") == "1"
             return Template("portal_login.html", context=page_context(_lang(request), deleted=deleted))
-        return _home(request, portal, household_id)
+        return _home(request, portal, household_id, saved=request.query_params.get("saved") == "1")
 
     @post("/login", sync_to_thread=True)
     def login(
@@ -292,6 +298,30 @@ class Portal(Controller):
                 for r in data["readings"]
             ),
         )
+
+    @post("/settings", sync_to_thread=True)
+    def settings(
+        self,
+        request: Request[Any, Any, Any],
+        portal: NamedDependency[PortalDeps],
+        data: Annotated[SettingsForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Template | Redirect:
+        """The household's pseudonym and public listing; the next publication shows the change."""
+        household_id = portal.signer.household_id(request)
+        try:
+            update_household_settings(
+                portal.households.db,
+                household_id,
+                pseudonym=data.pseudonym,
+                public_listing=data.public == "on",
+            )
+        except ConfigError as exc:
+            return _home(request, portal, household_id, error=exc.message, status_code=422)
+        if portal.publishing is not None:
+            portal.publishing.publish_soon(
+                portal.households.get(household_id).contest_slug, reason="settings"
+            )
+        return Redirect("/portal/?saved=1")
 
     @post("/delete", sync_to_thread=True)
     def delete_account(

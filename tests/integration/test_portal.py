@@ -185,3 +185,17 @@ def test_a_household_downloads_its_data_and_deletes_its_account(
         "test-2026", AS_OF, public_only=False
     )
     assert "Amsel" not in {h.pseudonym for h in board.households}
+
+
+def test_a_household_changes_its_pseudonym_and_public_listing(
+    portal_env: tuple[str, dict[str, str]], db: Database
+) -> None:
+    url, codes = portal_env
+    p = Portal(url)
+    p.login(codes["A"])
+    taken = p.post("/portal/settings", data={"pseudonym": "Biene", "public": "on"})
+    assert taken.status_code == 422 and "schon vergeben" in taken.text
+    saved = p.post("/portal/settings", data={"pseudonym": "Amsel im Glück"})  # checkbox off: private
+    assert saved.status_code == 200 and "Gespeichert" in saved.text
+    info = HouseholdService(db).authenticate(codes["A"])
+    assert info.pseudonym == "Amsel im Glück" and not info.public_listing
