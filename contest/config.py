@@ -46,6 +46,7 @@ class ContestConfig:
     min_coverage_fraction: float = 0.8
     min_team_members: int = 3
     min_day_coverage_fraction: float = 0.9
+    min_team_size_public: int = 3
     gas: GasFactors = field(default_factory=GasFactors)
     teams: tuple[str, ...] = ()
     households: tuple[HouseholdConfig, ...] = ()
@@ -175,6 +176,7 @@ def _from_dict(doc: dict[str, Any], source: str) -> ContestConfig:
         min_coverage_fraction=float(scoring.get("min_coverage_fraction", 0.8)),
         min_team_members=int(scoring.get("min_team_members", 3)),
         min_day_coverage_fraction=float(scoring.get("min_day_coverage_fraction", 0.9)),
+        min_team_size_public=int((doc.get("privacy") or {}).get("min_team_size_public", 3)),
         gas=cfg_gas,
         teams=teams,
         households=tuple(households),
@@ -192,6 +194,8 @@ def _check_periods(cfg: ContestConfig, source: str) -> None:
         raise ConfigError(f"{source}: the baseline period must end before the competition starts")
     if not 0 < cfg.min_coverage_fraction <= 1 or not 0 < cfg.min_day_coverage_fraction <= 1:
         raise ConfigError(f"{source}: coverage fractions must be in (0, 1]")
+    if cfg.min_team_size_public < 1:
+        raise ConfigError(f"{source}: privacy.min_team_size_public must be >= 1")
     if cfg.min_team_members < 1:
         raise ConfigError(f"{source}: scoring.min_team_members must be >= 1")
     if cfg.baseline_method != "prior_period_mean":

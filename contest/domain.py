@@ -29,6 +29,8 @@ class ContestInfo:
     min_team_members: int
     min_day_coverage_fraction: float
     gas: GasFactors
+    #: privacy: teams with fewer members are not shown publicly
+    min_team_size_public: int = 3
 
 
 @dataclass(frozen=True, slots=True)

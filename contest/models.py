@@ -105,6 +105,8 @@ class Contest(Base):
     min_coverage_fraction: Mapped[float] = mapped_column(Float, default=0.8)
     min_team_members: Mapped[int] = mapped_column(Integer, default=3)
     min_day_coverage_fraction: Mapped[float] = mapped_column(Float, default=0.9)
+    #: privacy: a team appears on public pages only with at least this many members
+    min_team_size_public: Mapped[int] = mapped_column(Integer, default=3)
     #: gas billing factors (DVGW G 685) used for meters without their own
     gas_brennwert_kwh_per_m3: Mapped[float] = mapped_column(Float, default=10.0)
     gas_zustandszahl: Mapped[float] = mapped_column(Float, default=0.9529)

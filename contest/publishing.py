@@ -102,7 +102,13 @@ class PublishingService:
         # One scoring pass: the public view (opted-in households) and every household's standing, which
         # stays on the server for the household portal (never in the public body or API).
         full = self.boards.leaderboard(slug, self.clock(), public_only=False)
-        view = dataclasses.replace(full, households=tuple(h for h in full.households if h.public_listing))
+        k = full.contest.min_team_size_public
+        view = dataclasses.replace(
+            full,
+            households=tuple(h for h in full.households if h.public_listing),
+            # Privacy: a team too small to hide its members' figures is not shown publicly.
+            teams=tuple(t for t in full.teams if t.members >= k),
+        )
         body = view_to_json(view)
         body["all_households"] = [_jsonable(h) for h in full.households]
         with self.db.session() as session:

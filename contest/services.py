@@ -89,6 +89,7 @@ def _contest_info(c: Contest) -> ContestInfo:
         min_team_members=c.min_team_members,
         min_day_coverage_fraction=c.min_day_coverage_fraction,
         gas=GasFactors(c.gas_brennwert_kwh_per_m3, c.gas_zustandszahl),
+        min_team_size_public=c.min_team_size_public,
     )
 
 
@@ -140,6 +141,7 @@ class ContestService:
             contest.min_coverage_fraction = cfg.min_coverage_fraction
             contest.min_team_members = cfg.min_team_members
             contest.min_day_coverage_fraction = cfg.min_day_coverage_fraction
+            contest.min_team_size_public = cfg.min_team_size_public
             contest.gas_brennwert_kwh_per_m3 = cfg.gas.brennwert_kwh_per_m3
             contest.gas_zustandszahl = cfg.gas.zustandszahl
             session.flush()

@@ -98,3 +98,18 @@ def test_two_instances_on_postgresql_publish_once_per_tick(pg_server_url: str, t
         s.close()
     db_a.dispose()
     db_b.dispose()
+
+
+def test_small_teams_are_not_shown_publicly(db: Database, tmp_path: Path) -> None:
+    """Privacy: with min_team_size_public = 4, the 3-member team of the fixture is left out of the
+    public leaderboard (its members' figures could be told apart), but staff still see it."""
+    files = write_contest_files(tmp_path / "files")
+    text = files["toml"].read_text(encoding="utf-8") + "\n[privacy]\nmin_team_size_public = 4\n"
+    files["toml"].write_text(text, encoding="utf-8")
+    ContestService(db).setup(read_contest_config(files["toml"]))
+    publishing = PublishingService(db, clock=lambda: AS_OF)
+    publishing.publish("test-2026")
+    assert publishing.latest("test-2026").teams == ()
+    staff = LeaderboardService(db).leaderboard("test-2026", AS_OF, public_only=False)
+    assert [t.name for t in staff.teams] == ["Nordviertel"]
+    publishing.close()
