@@ -91,6 +91,7 @@ class PublishingService:
         self._cache: dict[str, tuple[int, LeaderboardView]] = {}
         self._checked: dict[str, float] = {}
         self._ids: dict[str, tuple[int | None, float]] = {}
+        self._progress: dict[tuple[str, int | None], dict[str, list[tuple[dt.date, float]]]] = {}
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="publish")
         self._queued: set[str] = set()
@@ -223,6 +224,37 @@ class PublishingService:
             if h["household_id"] == household_id:
                 return HouseholdStanding(**h)
         return None
+
+    def team_progress(self, slug: str, tz: str, top: int = 10) -> dict[str, list[tuple[dt.date, float]]]:
+        """Savings so far [kWh] of the top teams, from the last snapshot of each local day (for the
+        progress chart); cached per newest snapshot."""
+        newest = self.current_id(slug)
+        key = (slug, newest)
+        with self._lock:
+            if key in self._progress:
+                return self._progress[key]
+        zone = _zone(tz)
+        with self.db.session() as session:
+            rows = session.execute(
+                select(LeaderboardSnapshot.id, LeaderboardSnapshot.as_of)
+                .join(Contest, Contest.id == LeaderboardSnapshot.contest_id)
+                .where(Contest.slug == slug)
+                .order_by(LeaderboardSnapshot.id)
+            ).all()
+            last_per_day: dict[dt.date, int] = {}
+            for snap_id, as_of in rows:
+                last_per_day[as_of.astimezone(zone).date()] = snap_id
+            series: dict[str, list[tuple[dt.date, float]]] = {}
+            for day, snap_id in sorted(last_per_day.items()):
+                body = session.get(LeaderboardSnapshot, snap_id).body  # type: ignore[union-attr]
+                for team in body.get("teams", []):
+                    if team.get("savings_kwh") is not None:
+                        series.setdefault(team["name"], []).append((day, float(team["savings_kwh"])))
+        ranked = sorted(series, key=lambda name: series[name][-1][1], reverse=True)[:top]
+        result = {name: series[name] for name in ranked}
+        with self._lock:
+            self._progress = {key: result}
+        return result
 
     def history(self, slug: str, limit: int = 100) -> list[SnapshotInfo]:
         with self.db.session() as session:

@@ -6,7 +6,7 @@
 - :func:`parse_temperature_csv`: a plain two-column CSV (date, °C) in German (``;``, ``dd.mm.yyyy``,
   decimal comma) or English (``,``, ISO dates, decimal point) dialect
 
-Both return the columns of ``scoring.schema.WEATHER_COLUMNS`` (``day`` as naive ``datetime64[us]``,
+Both return the columns of scoring's weather frame (``day`` as naive ``datetime64[us]``,
 ``temp_c`` [°C], NaN for a missing value), sorted by day; input that cannot be used at all raises
 :class:`contest.errors.IngestError` with a message naming the problem.
 """
@@ -18,10 +18,15 @@ import io
 import re
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from contest.errors import IngestError
-from scoring.schema import DAY, TEMP_C
+
+# The columns of scoring's weather frame (scoring.schema.WEATHER_COLUMNS). Ingest takes the project's
+# column names from contest.readings, which does not re-export these yet; a test keeps them equal.
+DAY = "day"  # local calendar day, naive datetime64[us] at midnight
+TEMP_C = "temp_c"  # daily mean air temperature [°C]
 
 #: DWD writes this for a missing value.
 DWD_MISSING = -999.0
@@ -169,7 +174,7 @@ def _header_key(column: object) -> str:
     return re.sub(r"\s+", "_", key.strip(" _"))
 
 
-def _numbers(column: pd.Series, *, decimal: str, what: str) -> np.ndarray:
+def _numbers(column: pd.Series, *, decimal: str, what: str) -> npt.NDArray[np.float64]:
     text = column.fillna("").astype(str).str.strip()
     if decimal == ",":
         # Temperatures have no thousands separators, so a point stays a decimal point.

@@ -83,7 +83,7 @@ class BaselineSpec:
     heating_balance_points_c: candidate heating balance points of the grid search [°C]
     cooling_balance_points_c: candidate cooling balance points [°C]; empty: no cooling term
     max_slope_p_value: a heating/cooling slope is kept only below this two-sided p-value [0..1];
-        1 turns the test off (as CalTRACK 2.0 does for daily models)
+        1 turns the test off (eemeter 2, the CalTRACK 2 reference code, defaults to off)
     min_nonzero_degree_days: a slope needs at least this many baseline days with data and a degree
         day above 0 [days] (CalTRACK: 10)
     min_total_degree_days_k: ... and at least this many degree days in total over those days [K·d]

@@ -15,6 +15,7 @@ from litestar.serialization import encode_json
 from contest.domain import LeaderboardView
 from contest.publishing import PublishingService
 from contest.services import ContestService
+from web.charts import team_lines_svg
 from web.i18n import TEXTS, fmt_date, fmt_datetime, fmt_number, fmt_percent, pick_language
 from web.schemas import ContestOut, LeaderboardOut
 
@@ -99,6 +100,9 @@ class PublicPages(Controller):
                 total_days=total_days,
                 coverage_text=fmt_percent(c.min_coverage_fraction, lang, 0),
                 snapshot_id=snapshot_id,
+                progress_chart=team_lines_svg(
+                    boards.team_progress(slug, c.timezone), title=TEXTS[lang]["progress_title"]
+                ),
                 households=shown,
                 page=page,
                 pages=pages,

@@ -113,3 +113,23 @@ def test_small_teams_are_not_shown_publicly(db: Database, tmp_path: Path) -> Non
     staff = LeaderboardService(db).leaderboard("test-2026", AS_OF, public_only=False)
     assert [t.name for t in staff.teams] == ["Nordviertel"]
     publishing.close()
+
+
+def test_the_page_charts_each_teams_progress_from_daily_snapshots(contest_db: Database) -> None:
+    import httpx
+
+    from tests.servers import live_server
+    from web.app import create_app
+
+    now = [AS_OF - dt.timedelta(days=2)]
+    publishing = PublishingService(contest_db, clock=lambda: now[0], cache_ttl_s=0.0)
+    for _ in range(3):
+        publishing.publish("test-2026", reason="schedule")
+        now[0] += dt.timedelta(days=1)
+    now[0] = AS_OF
+    with live_server(create_app(contest_db, clock=lambda: AS_OF, publishing=publishing)) as url:
+        html = httpx.get(f"{url}/contests/test-2026").text
+    assert 'id="progress"' in html and "<polyline" in html and "<title>Nordviertel</title>" in html
+    series = publishing.team_progress("test-2026", "Europe/Berlin")
+    assert len(series["Nordviertel"]) == 3  # one point per day
+    publishing.close()

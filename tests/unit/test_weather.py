@@ -11,12 +11,17 @@ import pandas as pd
 import pytest
 
 from contest.errors import IngestError
+from ingest import weather as ingest_weather
 from ingest.weather import STATION_ID, parse_dwd_daily, parse_temperature_csv
-from scoring.schema import DAY, TEMP_C
+from scoring.schema import DAY, TEMP_C, WEATHER_COLUMNS
 from scoring.weather import validate_weather
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "weather"
 DWD = DATA / "produkt_klima_tag_20240101_20240131_99999.txt"
+
+
+def test_the_parsers_use_the_columns_scoring_takes() -> None:
+    assert (ingest_weather.DAY, ingest_weather.TEMP_C) == WEATHER_COLUMNS
 
 
 def test_dwd_file_gives_one_row_per_day_with_the_mean_temperature() -> None:
