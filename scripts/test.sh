@@ -18,5 +18,11 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 bash scripts/bootstrap.sh "[test]"
+# OpenDSM (the cross-check of the degree-day baseline) needs pandas < 3, so it gets its own environment.
+if [ ! -x .venv-opendsm/bin/python ]; then
+  python3 -m venv .venv-opendsm
+  .venv-opendsm/bin/python -m pip install --quiet --disable-pip-version-check "opendsm==1.2.7" "multimethod<2"
+fi
+export CONTEST_OPENDSM_PYTHON="$PWD/.venv-opendsm/bin/python"
 .venv/bin/lint-imports --config pyproject.toml
 exec .venv/bin/pytest "$@"

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +28,9 @@ from opendsm import eemeter
 
 SAMPLES = ("il-electricity-cdd-hdd-daily", "il-gas-hdd-only-daily", "il-gas-intercept-only-daily")
 HERE = Path(__file__).resolve().parent
+#: where the files go: next to this script, or the folder given as the first argument (the live
+#: cross-check in tests/unit/test_scoring_opendsm.py runs this in OpenDSM's own environment)
+OUT = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE
 
 
 def _frame(data: object, period: str, sample: str) -> pd.DataFrame:
@@ -71,8 +75,8 @@ def main() -> None:
                 "reporting_predicted": float(model.predict(reporting)["predicted"].sum()),
             }
         reference["samples"][sample] = totals  # type: ignore[index]
-    pd.concat(rows).to_csv(HERE / "opendsm_samples_daily.csv", index=False, float_format="%.6f")
-    (HERE / "opendsm_reference.json").write_text(json.dumps(reference, indent=2) + "\n", encoding="utf-8")
+    pd.concat(rows).to_csv(OUT / "opendsm_samples_daily.csv", index=False, float_format="%.6f")
+    (OUT / "opendsm_reference.json").write_text(json.dumps(reference, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
