@@ -416,6 +416,29 @@ def admin_token(
     typer.echo("Use it as 'Authorization: Bearer <token>'. It is shown only now.")
 
 
+weather_app = typer.Typer(help="Weather data for degree-day baselines.", no_args_is_help=True)
+app.add_typer(weather_app, name="weather")
+
+
+@weather_app.command("import")
+def weather_import(
+    slug: Annotated[str, typer.Argument(help="Contest slug")],
+    file: Annotated[Path, typer.Argument(help="DWD produkt_klima_tag_*.txt or a CSV (date, °C)")],
+) -> None:
+    """Import daily mean temperatures (German weather service daily file, or a plain CSV)."""
+    from contest.services import WeatherService
+    from ingest.weather import parse_dwd_daily, parse_temperature_csv
+
+    data = file.read_bytes()
+    try:
+        is_dwd = b"MESS_DATUM" in data[:2000]
+        weather = parse_dwd_daily(data) if is_dwd else parse_temperature_csv(data)
+        days = WeatherService(_open(load_settings())).store(slug, weather)
+    except ContestError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"{days} days of temperature stored for {slug!r} ({'DWD' if is_dwd else 'CSV'}).")
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:

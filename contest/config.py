@@ -11,7 +11,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from contest.domain import CARRIERS, METER_KINDS
 from contest.errors import ConfigError, IngestError
+from contest.scoring_spec import normalize_spec
 from contest.units import GasFactors
+from scoring.specs import METHODS
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +44,14 @@ class ContestConfig:
     competition_end: dt.date
     timezone: str = "Europe/Berlin"
     carrier: str = "electricity"
-    baseline_method: str = "prior_period_mean"
+    baseline_method: str = "prior_period_mean"  # kept for display; the spec is scoring_spec
     min_coverage_fraction: float = 0.8
     min_team_members: int = 3
     min_day_coverage_fraction: float = 0.9
     min_team_size_public: int = 3
     gas: GasFactors = field(default_factory=GasFactors)
+    #: scoring method and parameters as data (contest.scoring_spec); empty: prior-period mean
+    scoring_spec: dict[str, Any] = field(default_factory=dict)
     teams: tuple[str, ...] = ()
     households: tuple[HouseholdConfig, ...] = ()
 
@@ -172,11 +176,12 @@ def _from_dict(doc: dict[str, Any], source: str) -> ContestConfig:
         baseline_end=_date(baseline, "end", "contest.baseline"),
         competition_start=_date(competition, "start", "contest.competition"),
         competition_end=_date(competition, "end", "contest.competition"),
-        baseline_method=str(scoring.get("baseline_method", "prior_period_mean")),
+        baseline_method=str(scoring.get("method", scoring.get("baseline_method", "prior_period_mean"))),
         min_coverage_fraction=float(scoring.get("min_coverage_fraction", 0.8)),
         min_team_members=int(scoring.get("min_team_members", 3)),
         min_day_coverage_fraction=float(scoring.get("min_day_coverage_fraction", 0.9)),
         min_team_size_public=int((doc.get("privacy") or {}).get("min_team_size_public", 3)),
+        scoring_spec=normalize_spec(scoring, doc.get("co2")),
         gas=cfg_gas,
         teams=teams,
         households=tuple(households),
@@ -198,8 +203,8 @@ def _check_periods(cfg: ContestConfig, source: str) -> None:
         raise ConfigError(f"{source}: privacy.min_team_size_public must be >= 1")
     if cfg.min_team_members < 1:
         raise ConfigError(f"{source}: scoring.min_team_members must be >= 1")
-    if cfg.baseline_method != "prior_period_mean":
-        raise ConfigError(f"{source}: scoring.baseline_method {cfg.baseline_method!r} is not supported")
+    if cfg.baseline_method not in METHODS:
+        raise ConfigError(f"{source}: scoring.method must be one of {METHODS}, got {cfg.baseline_method!r}")
 
 
 def read_contest_config(path: str | Path) -> ContestConfig:

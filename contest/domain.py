@@ -98,6 +98,12 @@ class HouseholdStanding:
     coverage_fraction: float
     baseline_coverage_fraction: float
     competition_coverage_fraction: float
+    #: CO2 avoided by the savings [kg] (savings x the carrier's emission factor)
+    co2_saved_kg: float | None = None
+    #: its uncertainty interval overlaps a ranked neighbour's widely: the ranks may not differ really
+    statistically_tied: bool = False
+    #: why it is not ranked (a stable key), if it is not
+    status_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +119,7 @@ class TeamStanding:
     savings_kwh_per_person: float | None
     expected_kwh: float | None
     actual_kwh: float | None
+    co2_saved_kg: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +135,7 @@ class CityFigures:
     teams: int = 0
     savings_kwh: float = 0.0
     expected_kwh: float = 0.0
+    co2_saved_kg: float = 0.0
 
     @property
     def ranked_fraction(self) -> float:

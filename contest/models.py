@@ -105,6 +105,9 @@ class Contest(Base):
     min_coverage_fraction: Mapped[float] = mapped_column(Float, default=0.8)
     min_team_members: Mapped[int] = mapped_column(Integer, default=3)
     min_day_coverage_fraction: Mapped[float] = mapped_column(Float, default=0.9)
+    #: the scoring method and its parameters (baseline, team aggregation, categories, excluded days,
+    #: emission factors) as data; see contest.config and scoring.specs. Empty: the defaults.
+    scoring_spec: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     #: privacy: a team appears on public pages only with at least this many members
     min_team_size_public: Mapped[int] = mapped_column(Integer, default=3)
     #: gas billing factors (DVGW G 685) used for meters without their own
@@ -294,3 +297,14 @@ class StaffToken(Base):
     token_hash: Mapped[str] = mapped_column(String(100), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class WeatherDay(Base):
+    """Daily mean outdoor temperature of a contest's area (for degree-day baselines)."""
+
+    __tablename__ = "weather_day"
+
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    #: daily mean temperature [°C]
+    temp_c: Mapped[float] = mapped_column(Float)

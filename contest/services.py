@@ -42,6 +42,7 @@ from contest.models import (
     Reading,
     RejectedRecord,
     Team,
+    WeatherDay,
 )
 from contest.readings import (
     DURATION_S,
@@ -53,6 +54,7 @@ from contest.readings import (
     Rejection,
     validate_readings,
 )
+from contest.scoring_spec import rules_kwargs
 from contest.units import GasFactors
 from scoring import schema as S
 from scoring.daily import daily_consumption, household_daily
@@ -93,8 +95,10 @@ def _contest_info(c: Contest) -> ContestInfo:
     )
 
 
-def scoring_rules(info: ContestInfo) -> ScoringRules:
+def scoring_rules(info: ContestInfo, spec: dict[str, Any] | None = None) -> ScoringRules:
     return ScoringRules(
+        carrier=info.carrier,
+        **rules_kwargs(spec or {}),
         tz=info.timezone,
         baseline_start=info.baseline_start,
         baseline_end=info.baseline_end,
@@ -142,6 +146,7 @@ class ContestService:
             contest.min_team_members = cfg.min_team_members
             contest.min_day_coverage_fraction = cfg.min_day_coverage_fraction
             contest.min_team_size_public = cfg.min_team_size_public
+            contest.scoring_spec = cfg.scoring_spec
             contest.gas_brennwert_kwh_per_m3 = cfg.gas.brennwert_kwh_per_m3
             contest.gas_zustandszahl = cfg.gas.zustandszahl
             session.flush()
@@ -627,6 +632,12 @@ def _float_or_none(value: Any) -> float | None:
     return float(value)
 
 
+def _str_or_none(value: Any) -> str | None:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) or value == "":
+        return None
+    return str(value)
+
+
 def _shown_fraction(value: Any) -> float | None:
     """The savings fraction as ranked and shown (0.1 percentage point), so pages and API agree with ranks."""
     raw = _float_or_none(value)
@@ -659,6 +670,14 @@ class LeaderboardService:
             contest = _get_contest(session, slug)
             info = _contest_info(contest)
             teams = {t.id: t.name for t in contest.teams}
+            spec = dict(contest.scoring_spec or {})
+            weather = pd.DataFrame(
+                session.execute(
+                    select(WeatherDay.day, WeatherDay.temp_c).where(WeatherDay.contest_id == contest.id)
+                ).all(),
+                columns=[S.DAY, S.TEMP_C],
+            )
+            weather[S.DAY] = pd.to_datetime(weather[S.DAY])
             hh_rows = session.execute(
                 select(
                     Household.id,
@@ -690,7 +709,13 @@ class LeaderboardService:
         meter_daily[S.DAY] = pd.to_datetime(meter_daily[S.DAY])
         meter_households = meter_daily[[S.METER_ID, S.HOUSEHOLD_ID]].drop_duplicates()
         daily = household_daily(meter_daily.drop(columns=[S.HOUSEHOLD_ID]), meter_households)
-        board = score_contest(daily, households, scoring_rules(info), pd.Timestamp(as_of))
+        board = score_contest(
+            daily,
+            households,
+            scoring_rules(info, spec),
+            pd.Timestamp(as_of),
+            weather=weather if len(weather) else None,
+        )
         return info, board, teams
 
     def leaderboard(
@@ -726,6 +751,9 @@ class LeaderboardService:
                     ),
                     baseline_coverage_fraction=float(row[S.BASELINE_COVERAGE_FRACTION] or 0.0),
                     competition_coverage_fraction=float(row[S.COMPETITION_COVERAGE_FRACTION] or 0.0),
+                    co2_saved_kg=_float_or_none(row.get(S.CO2_SAVED_KG)),
+                    statistically_tied=bool(row.get(S.STATISTICALLY_TIED) is True),
+                    status_reason=_str_or_none(row.get(S.STATUS_REASON)),
                 )
             )
         teams = [
@@ -741,6 +769,7 @@ class LeaderboardService:
                 savings_kwh_per_person=_float_or_none(row[S.SAVINGS_KWH_PER_PERSON]),
                 expected_kwh=_float_or_none(row[S.EXPECTED_KWH]),
                 actual_kwh=_float_or_none(row[S.ACTUAL_KWH]),
+                co2_saved_kg=_float_or_none(row.get(S.CO2_SAVED_KG)),
             )
             for row in board.teams.to_dict("records")
         ]
@@ -752,6 +781,9 @@ class LeaderboardService:
             teams=len(team_names),
             savings_kwh=float(ranked[S.SAVINGS_KWH].sum()) if len(ranked) else 0.0,
             expected_kwh=float(ranked[S.EXPECTED_KWH].sum()) if len(ranked) else 0.0,
+            co2_saved_kg=float(ranked[S.CO2_SAVED_KG].fillna(0).sum())
+            if len(ranked) and S.CO2_SAVED_KG in ranked
+            else 0.0,
         )
         return LeaderboardView(
             contest=info,
@@ -1043,3 +1075,29 @@ def update_household_settings(
             )
         h.pseudonym = pseudonym
         h.public_listing = public_listing
+
+
+class WeatherService:
+    """Daily mean temperatures of a contest's area (degree-day baselines)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def store(self, slug: str, weather: pd.DataFrame) -> int:
+        """Store (or replace) days of ``weather`` (day, temp_c [°C]); returns the days stored. Days
+        without a temperature (the DWD's -999) stay missing: the models leave them out."""
+        weather = weather.dropna(subset=[S.TEMP_C])
+        with self.db.session() as session:
+            contest = _get_contest(session, slug)
+            days = pd.to_datetime(weather[S.DAY]).dt.date.tolist()
+            session.execute(
+                delete(WeatherDay).where(WeatherDay.contest_id == contest.id, WeatherDay.day.in_(days))
+            )
+            session.execute(
+                insert(WeatherDay),
+                [
+                    {"contest_id": contest.id, "day": d, "temp_c": float(t)}
+                    for d, t in zip(days, weather[S.TEMP_C].tolist(), strict=True)
+                ],
+            )
+            return len(days)

@@ -96,6 +96,10 @@ class HouseholdOut:
     coverage_fraction: float
     baseline_coverage_fraction: float
     competition_coverage_fraction: float
+    #: CO2 avoided [kg]
+    co2_saved_kg: float | None
+    #: the uncertainty interval overlaps a ranked neighbour's widely
+    statistically_tied: bool
 
     @classmethod
     def from_standing(cls, h: HouseholdStanding) -> HouseholdOut:
@@ -110,6 +114,8 @@ class HouseholdOut:
             h.coverage_fraction,
             h.baseline_coverage_fraction,
             h.competition_coverage_fraction,
+            h.co2_saved_kg,
+            h.statistically_tied,
         )
 
 
@@ -123,6 +129,7 @@ class CityOut:
     teams: int
     savings_kwh: float
     savings_fraction: float | None
+    co2_saved_kg: float
 
 
 @dataclass(frozen=True)
@@ -151,6 +158,7 @@ class LeaderboardOut:
                 v.city.teams,
                 v.city.savings_kwh,
                 v.city.savings_fraction,
+                v.city.co2_saved_kg,
             ),
             teams=[TeamOut.from_standing(t) for t in v.teams],
             households=[HouseholdOut.from_standing(h) for h in v.households[offset : offset + limit]],
