@@ -685,6 +685,7 @@ class LeaderboardService:
                     Household.persons,
                     Household.pseudonym,
                     Household.public_listing,
+                    Household.living_area_m2,
                 ).where(Household.contest_id == contest.id)
             ).all()
             daily_rows = session.execute(
@@ -700,7 +701,8 @@ class LeaderboardService:
                 .where(Household.contest_id == contest.id, Meter.carrier == contest.carrier)
             ).all()
         households = pd.DataFrame(
-            hh_rows, columns=[S.HOUSEHOLD_ID, S.TEAM_ID, S.PERSONS, "pseudonym", "public_listing"]
+            hh_rows,
+            columns=[S.HOUSEHOLD_ID, S.TEAM_ID, S.PERSONS, "pseudonym", "public_listing", S.LIVING_AREA_M2],
         )
         households[S.TEAM_ID] = households[S.TEAM_ID].astype("Int64")
         meter_daily = pd.DataFrame(

@@ -84,7 +84,8 @@ def create_app(
             "portal": Provide(lambda: portal, sync_to_thread=False),
             "admin": Provide(lambda: admin, sync_to_thread=False),
         },
-        state=State({"admin": admin, "publishing": boards}),
+        # json_cache: encoded leaderboard pages by (slug, snapshot id, offset, limit), per app instance
+        state=State({"admin": admin, "publishing": boards, "json_cache": {}}),
         template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(
             title="Energiesparwettbewerb API",

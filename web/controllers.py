@@ -24,9 +24,6 @@ SSE_POLL_S = 2.0
 SSE_MAX_S = 600.0
 
 
-#: Encoded leaderboard pages by (slug, snapshot id, offset, limit).
-_JSON_CACHE: dict[tuple[str, int | None, int, int], bytes] = {}
-
 #: Households per page of the public leaderboard.
 PAGE_SIZE = 100
 
@@ -153,6 +150,7 @@ class LeaderboardApi(Controller):
     )
     def leaderboard(
         self,
+        request: Request[Any, Any, Any],
         slug: FromPath[str],
         boards: NamedDependency[PublishingService],
         offset: Annotated[int, Parameter(ge=0, description="First household of the page")] = 0,
@@ -162,13 +160,14 @@ class LeaderboardApi(Controller):
         # fast as a constant (BENCHMARKS.md). The annotation documents the shape for OpenAPI.
         snapshot = boards.current_id(slug)
         key = (slug, snapshot, offset, limit)
-        body = _JSON_CACHE.get(key)
+        cache: dict[tuple[str, int | None, int, int], bytes] = request.app.state.json_cache
+        body = cache.get(key)
         if body is None:
             view = boards.latest(slug)
             body = encode_json(LeaderboardOut.from_view(view, offset, limit))
-            if len(_JSON_CACHE) > 256:
-                _JSON_CACHE.clear()
-            _JSON_CACHE[key] = body
+            if len(cache) > 256:
+                cache.clear()
+            cache[key] = body
         return Response(body, media_type=MediaType.JSON)  # type: ignore[return-value]
 
     @get("/{slug:str}/events", include_in_schema=False)
