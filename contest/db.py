@@ -31,6 +31,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
+        @event.listens_for(engine, "checkin")
+        def _foreign_keys_back_on(dbapi_conn: Any, _record: Any) -> None:
+            # A bulk import switches SQLite's foreign-key checks off for its own transaction (see
+            # ReadingService.store); every connection goes back to the pool with them on again.
+            dbapi_conn.execute("PRAGMA foreign_keys=ON")
+
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 

@@ -169,3 +169,32 @@ def test_a_crash_midway_leaves_no_half_imported_file(
     report = CsvImporter(contest_db).import_file(csv, "A")  # the same file again, now whole
     assert report.rows_stored == 3
     assert files  # the contest's own files are untouched
+
+
+def test_a_bulk_import_leaves_foreign_key_checks_on_for_everyone_else(db: Database, tmp_path: Path) -> None:
+    """Large SQLite imports skip the per-row foreign-key lookups inside their own transaction; the
+    connection must go back to the pool with the checks on (cascades and integrity depend on them)."""
+    from contest.config import parse_contest_config
+    from contest.services import BULK_ROWS_WITHOUT_FK_CHECKS
+
+    ContestService(db).setup(
+        parse_contest_config(
+            '[contest]\nslug = "fk"\nname = "FK"\nbaseline = { start = 2026-01-01, end = 2026-01-31 }\n'
+            'competition = { start = 2026-02-01, end = 2026-12-31 }\n[[households]]\npseudonym = "h"\n'
+            'meters = [{ id = "FK1", kind = "interval" }]\n'
+        )
+    )
+    n = BULK_ROWS_WITHOUT_FK_CHECKS + 10
+    import pandas as pd
+
+    stamps = pd.date_range("2026-01-01", periods=n, freq="min", tz="UTC")
+    lines = [
+        "Interval start,Consumption (Wh)",
+        *(f"{t:%Y-%m-%dT%H:%M:%SZ},{i % 50}" for i, t in enumerate(stamps)),
+    ]
+    report = CsvImporter(db).import_bytes(("\n".join(lines) + "\n").encode(), "FK1")
+    assert report.rows_stored == n and report.rows_rejected == 0
+    for _ in range(3):  # whichever pooled connection comes next
+        with db.session() as session:
+            if session.connection().dialect.name == "sqlite":
+                assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
