@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from scoring.schema import (  # noqa: F401  (re-exported: ingest and web use the names from here)
+from scoring.schema import (  # re-exported: ingest and web use the names from here
     DURATION_S,
     ENERGY_KWH,
     KIND,
@@ -16,6 +16,22 @@ from scoring.schema import (  # noqa: F401  (re-exported: ingest and web use the
     TS_UTC,
     validate_readings,
 )
+
+__all__ = [
+    "DIRECTION_EXPORT",
+    "DIRECTION_IMPORT",
+    "DURATION_S",
+    "ENERGY_KWH",
+    "KIND",
+    "KIND_INTERVAL",
+    "KIND_REGISTER",
+    "LINE_NO",
+    "READING_COLUMNS",
+    "TS_UTC",
+    "DeviceReading",
+    "Rejection",
+    "validate_readings",
+]
 
 
 @dataclass(frozen=True, slots=True)
