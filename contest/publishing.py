@@ -91,6 +91,7 @@ class PublishingService:
         self._cache: dict[str, tuple[int, LeaderboardView]] = {}
         self._checked: dict[str, float] = {}
         self._ids: dict[str, tuple[int | None, float]] = {}
+        self._standings: dict[str, tuple[int, dict[int, HouseholdStanding]]] = {}
         self._progress: dict[tuple[str, int | None], dict[str, list[tuple[dt.date, float]]]] = {}
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="publish")
@@ -218,12 +219,17 @@ class PublishingService:
     def standing(self, slug: str, household_id: int) -> HouseholdStanding | None:
         """A household's line of the newest snapshot, public or not (for its own portal page)."""
         newest = self.current_id(slug) or self.latest_with_id(slug)[0]
-        with self.db.session() as session:
-            body = session.get(LeaderboardSnapshot, newest).body  # type: ignore[union-attr]
-        for h in body.get("all_households", []):
-            if h["household_id"] == household_id:
-                return HouseholdStanding(**h)
-        return None
+        with self._lock:
+            cached = self._standings.get(slug)
+        if cached is None or cached[0] != newest:
+            # Parsed once per snapshot: the body of a large contest is megabytes of JSON.
+            with self.db.session() as session:
+                body = session.get(LeaderboardSnapshot, newest).body  # type: ignore[union-attr]
+            by_id = {h["household_id"]: HouseholdStanding(**h) for h in body.get("all_households", [])}
+            cached = (newest, by_id)
+            with self._lock:
+                self._standings[slug] = cached
+        return cached[1].get(household_id)
 
     def team_progress(self, slug: str, tz: str, top: int = 10) -> dict[str, list[tuple[dt.date, float]]]:
         """Savings so far [kWh] of the top teams, from the last snapshot of each local day (for the
