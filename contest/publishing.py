@@ -89,7 +89,6 @@ class PublishingService:
         #: called after each publication (e.g. the retained MQTT message for city displays)
         self.on_published = on_published
         self._cache: dict[str, tuple[int, LeaderboardView]] = {}
-        self._checked: dict[str, float] = {}
         self._ids: dict[str, tuple[int | None, float]] = {}
         self._standings: dict[str, tuple[int, dict[int, HouseholdStanding]]] = {}
         self._progress: dict[tuple[str, int | None], dict[str, list[tuple[dt.date, float]]]] = {}
@@ -130,7 +129,6 @@ class PublishingService:
             info = SnapshotInfo(snap.id, slug, view.as_of, snap.published_at, final, reason)
         with self._lock:
             self._cache[slug] = (info.id, view)
-            self._checked[slug] = time.monotonic()
             self._ids[slug] = (info.id, time.monotonic())
         log.info("published %s snapshot %d (%s)", slug, info.id, reason)
         for listener in list(self._listeners):
@@ -178,7 +176,7 @@ class PublishingService:
         now = time.monotonic()
         with self._lock:
             hit = self._ids.get(slug)
-            if hit is not None and now - hit[1] < max(self.cache_ttl_s, 1.0):
+            if hit is not None and now - hit[1] < self.cache_ttl_s:
                 return hit[0]
         newest = self.latest_id(slug)
         with self._lock:
@@ -194,26 +192,21 @@ class PublishingService:
         """The newest published leaderboard, from memory. The database is asked at most once per
         ``cache_ttl_s`` whether another instance published a newer one; a contest never published
         before is published once now."""
-        now = time.monotonic()
-        with self._lock:
-            cached = self._cache.get(slug)
-            fresh = cached is not None and now - self._checked.get(slug, 0.0) < self.cache_ttl_s
-        if cached is not None and fresh:
-            return cached[1]
-        newest = self.latest_id(slug)
+        newest = self.current_id(slug)
         if newest is None:
             with self.db.session() as session:
                 if session.scalars(select(Contest.id).where(Contest.slug == slug)).first() is None:
                     raise ContestNotFound(f"no contest with the slug {slug!r}")
             self.publish(slug, reason="first_view")
             return self._cache[slug][1]
+        with self._lock:
+            cached = self._cache.get(slug)
         if cached is None or cached[0] != newest:
             with self.db.session() as session:
                 body = session.get(LeaderboardSnapshot, newest).body  # type: ignore[union-attr]
             cached = (newest, view_from_json(body))
-        with self._lock:
-            self._cache[slug] = cached
-            self._checked[slug] = now
+            with self._lock:
+                self._cache[slug] = cached
         return cached[1]
 
     def standing(self, slug: str, household_id: int) -> HouseholdStanding | None:

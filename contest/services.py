@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -309,6 +309,39 @@ def _epoch_us(ts: pd.Series) -> np.ndarray:
     return naive_utc.astype("datetime64[us]").astype("int64")
 
 
+def pg_copy_readings(
+    connection: Any,
+    rows: Iterable[tuple[int, dt.datetime, float, str, float | None]],
+    *,
+    source: str,
+    batch_id: int | None,
+    progress: Callable[[int, int], None] | None = None,
+    total: int = 0,
+) -> int:
+    """PostgreSQL bulk write of (meter_id, ts_utc, energy_kwh, kind, duration_s) rows: COPY into a
+    temporary table, then one INSERT ... ON CONFLICT DO NOTHING (a reading stored before stays);
+    returns the rows newly stored. File imports and streamed readings both write through this."""
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cur:
+        cur.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS reading_in (meter_id int, ts_utc timestamptz, energy_kwh float8, "
+            "kind varchar(10), duration_s float8) ON COMMIT DELETE ROWS"
+        )
+        cur.execute("TRUNCATE reading_in")
+        with cur.copy("COPY reading_in (meter_id, ts_utc, energy_kwh, kind, duration_s) FROM STDIN") as copy:
+            for i, row in enumerate(rows, start=1):
+                copy.write_row(row)
+                if progress and i % INSERT_CHUNK_ROWS == 0:
+                    progress(i, total)
+        cur.execute(
+            "INSERT INTO reading (meter_id, ts_utc, energy_kwh, kind, duration_s, source, batch_id) "
+            "SELECT meter_id, ts_utc, energy_kwh, kind, duration_s, %s, %s FROM reading_in "
+            "ON CONFLICT (meter_id, ts_utc, kind) DO NOTHING",
+            (source, batch_id),
+        )
+        return int(cur.rowcount)
+
+
 @dataclass(frozen=True, slots=True)
 class _DailyPlan:
     """Daily consumption to recompute for one meter: days ``day_lo``..``day_hi`` (local) from the older
@@ -488,30 +521,18 @@ class ReadingService:
                     if progress:
                         progress(done, len(readings))
             return stored
-        # PostgreSQL: COPY into a temporary table, then one INSERT ... ON CONFLICT DO NOTHING.
-        energy = readings[ENERGY_KWH].astype("float64").tolist()
-        kinds = readings[KIND].astype(str).tolist()
         durations_py = [None if math.isnan(d) else d for d in readings[DURATION_S].astype("float64").tolist()]
-        ts_py = readings[TS_UTC].dt.tz_convert("UTC").dt.to_pydatetime().tolist()
-        raw = connection.connection.driver_connection
-        with raw.cursor() as cur:  # type: ignore[union-attr]
-            cur.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS reading_in (ts_utc timestamptz, energy_kwh float8, "
-                "kind varchar(10), duration_s float8) ON COMMIT DELETE ROWS"
-            )
-            cur.execute("TRUNCATE reading_in")
-            with cur.copy("COPY reading_in (ts_utc, energy_kwh, kind, duration_s) FROM STDIN") as copy:
-                for i, row in enumerate(zip(ts_py, energy, kinds, durations_py, strict=True), start=1):
-                    copy.write_row(row)
-                    if progress and i % INSERT_CHUNK_ROWS == 0:
-                        progress(i, len(readings))
-            cur.execute(
-                "INSERT INTO reading (meter_id, ts_utc, energy_kwh, kind, duration_s, source, batch_id) "
-                "SELECT %s, ts_utc, energy_kwh, kind, duration_s, %s, %s FROM reading_in "
-                "ON CONFLICT (meter_id, ts_utc, kind) DO NOTHING",
-                (meter_id, source, batch_id),
-            )
-            return int(cur.rowcount)
+        rows = zip(
+            [meter_id] * len(readings),
+            readings[TS_UTC].dt.tz_convert("UTC").dt.to_pydatetime().tolist(),
+            readings[ENERGY_KWH].astype("float64").tolist(),
+            readings[KIND].astype(str).tolist(),
+            durations_py,
+            strict=True,
+        )
+        return pg_copy_readings(
+            connection, rows, source=source, batch_id=batch_id, progress=progress, total=len(readings)
+        )
 
     @staticmethod
     def _frame(rows: Sequence[Any]) -> pd.DataFrame:

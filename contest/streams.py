@@ -23,7 +23,7 @@ from contest.models import (
     to_epoch_us,
 )
 from contest.readings import KIND_REGISTER
-from contest.services import ReadingService, _clean_name, storable_text
+from contest.services import ReadingService, _clean_name, pg_copy_readings, storable_text
 
 #: channel of a binding that takes the device's only import channel (pinned on first sight)
 ANY_CHANNEL = "*"
@@ -161,25 +161,12 @@ class StreamService:
                 [(r.meter_id, to_epoch_us(r.ts_utc), r.energy_kwh, r.kind, r.duration_s) for r in rows],
             )
             return int(cursor.rowcount)
-        raw = connection.connection.driver_connection
-        with raw.cursor() as cur:  # type: ignore[union-attr]
-            cur.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS stream_in (meter_id int, ts_utc timestamptz, energy_kwh float8, "
-                "kind varchar(10), duration_s float8) ON COMMIT DELETE ROWS"
-            )
-            with cur.copy(
-                "COPY stream_in (meter_id, ts_utc, energy_kwh, kind, duration_s) FROM STDIN"
-            ) as copy:
-                for r in rows:
-                    copy.write_row((r.meter_id, r.ts_utc, r.energy_kwh, r.kind, r.duration_s))
-            cur.execute(
-                "INSERT INTO reading (meter_id, ts_utc, energy_kwh, kind, duration_s, source, batch_id) "
-                "SELECT meter_id, ts_utc, energy_kwh, kind, duration_s, 'mqtt', NULL FROM stream_in "
-                "ON CONFLICT (meter_id, ts_utc, kind) DO NOTHING"
-            )
-            stored = int(cur.rowcount)
-            cur.execute("TRUNCATE stream_in")
-            return stored
+        return pg_copy_readings(
+            connection,
+            ((r.meter_id, r.ts_utc, r.energy_kwh, r.kind, r.duration_s) for r in rows),
+            source="mqtt",
+            batch_id=None,
+        )
 
     @staticmethod
     def _mark_dirty(session: Session, rows: Sequence[StreamRow]) -> None:
