@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 LANGUAGES = ("de", "en")
 
@@ -307,14 +311,31 @@ def fmt_date(value: dt.date, lang: str) -> str:
     return value.strftime("%d.%m.%Y") if lang == "de" else value.isoformat()
 
 
-async def remember_language(message: dict, scope: dict) -> None:  # type: ignore[type-arg]
-    """ASGI ``before_send`` hook: a page opened with ``?lang=xx`` remembers the choice in a cookie."""
-    if message.get("type") != "http.response.start" or scope.get("type") != "http":
-        return
+def _language_cookie(scope: Scope) -> bytes | None:
+    """The ``Set-Cookie`` value for a page opened with ``?lang=xx``, if it was."""
     query = scope.get("query_string", b"").decode("latin-1")
     for part in query.split("&"):
         key, _, value = part.partition("=")
         if key == "lang" and value in LANGUAGES:
-            cookie = f"lang={value}; Path=/; Max-Age=31536000; SameSite=Lax"
-            message.setdefault("headers", []).append((b"set-cookie", cookie.encode("latin-1")))
+            return f"lang={value}; Path=/; Max-Age=31536000; SameSite=Lax".encode("latin-1")
+    return None
+
+
+def remember_language(app: ASGIApp) -> ASGIApp:
+    """Middleware of the HTML pages: a page opened with ``?lang=xx`` remembers the choice in a cookie.
+    (Only on pages: the JSON API does not pay for it.)"""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        cookie = _language_cookie(scope) if scope["type"] == "http" else None
+        if cookie is None:
+            await app(scope, receive, send)
             return
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"set-cookie", cookie))
+            await send(message)
+
+        await app(scope, receive, send_with_cookie)
+
+    return middleware

@@ -133,3 +133,26 @@ def test_the_page_charts_each_teams_progress_from_daily_snapshots(contest_db: Da
     series = publishing.team_progress("test-2026", "Europe/Berlin")
     assert len(series["Nordviertel"]) == 3  # one point per day
     publishing.close()
+
+
+def test_the_json_api_answers_conditional_requests_until_a_new_snapshot(contest_db: Database) -> None:
+    """City displays poll the leaderboard: an unchanged snapshot costs them a 304, a new one a new ETag."""
+    from litestar.testing import TestClient
+
+    from web.app import create_app
+
+    publishing = PublishingService(contest_db, clock=lambda: AS_OF, cache_ttl_s=0.0)
+    with TestClient(create_app(contest_db, publishing=publishing)) as client:
+        url = "/api/contests/test-2026/leaderboard"
+        first = client.get(url)
+        assert first.status_code == 200 and first.json()["households_total"] == 4
+        etag = first.headers["etag"]
+        assert "set-cookie" not in first.headers  # no CSRF or language cookie on the API
+        again = client.get(url, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.content == b""
+        publishing.publish("test-2026", reason="import")
+        fresh = client.get(url, headers={"If-None-Match": etag})
+        assert fresh.status_code == 200 and fresh.headers["etag"] != etag
+        assert fresh.json()["as_of"] == first.json()["as_of"]
+        assert client.get(url + "?offset=2&limit=1").json()["households"][0]["rank"] >= 1
+    publishing.close()
