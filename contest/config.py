@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from contest.domain import CARRIERS, METER_KINDS
+from contest.domain import BUILDING_TYPES, CARRIERS, METER_KINDS
 from contest.errors import ConfigError, IngestError
 from contest.scoring_spec import normalize_spec
 from contest.units import GasFactors
@@ -32,6 +32,9 @@ class HouseholdConfig:
     living_area_m2: float | None = None
     public_listing: bool = False
     meters: tuple[MeterConfig, ...] = ()
+    #: "flat" or "house", for the peer benchmark (Stromspiegel)
+    building_type: str | None = None
+    electric_hot_water: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +157,12 @@ def _from_dict(doc: dict[str, Any], source: str) -> ContestConfig:
                 raise ConfigError(f"{where}: meter {mid!r} carrier must be one of {CARRIERS}")
             meters.append(MeterConfig(mid, mcarrier, kind, _gas(m.get("gas"), f"{where} meter {mid}")))
         area = h.get("living_area_m2")
+        building = h.get("building_type")
+        if building is not None and building not in BUILDING_TYPES:
+            raise ConfigError(f"{where}.building_type must be one of {BUILDING_TYPES}, got {building!r}")
+        hot_water = h.get("electric_hot_water")
+        if hot_water is not None and not isinstance(hot_water, bool):
+            raise ConfigError(f"{where}.electric_hot_water must be true or false, got {hot_water!r}")
         households.append(
             HouseholdConfig(
                 pseudonym=h["pseudonym"].strip(),
@@ -162,6 +171,8 @@ def _from_dict(doc: dict[str, Any], source: str) -> ContestConfig:
                 living_area_m2=float(area) if area is not None else None,
                 public_listing=bool(h.get("public", False)),
                 meters=tuple(meters),
+                building_type=building,
+                electric_hot_water=hot_water,
             )
         )
     pseudonyms = [h.pseudonym for h in households]

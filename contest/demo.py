@@ -47,6 +47,7 @@ class DemoHousehold:
     meter_id: str
     csv_path: Path
     style: str  # "en_hourly_interval" | "de_daily_register" | "de_manual_register" | "en_daily_interval_wh"
+    living_area_m2: float | None = None  # [m²]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +59,9 @@ class DemoContest:
 
 def _daily_shape(days: pd.DatetimeIndex) -> np.ndarray:
     """Seasonal factor [1]: more electricity in winter (light, heating pumps), less in summer."""
-    doy = days.dayofyear.to_numpy()
+    doy = days.day_of_year.to_numpy()
     seasonal = 1.0 + 0.18 * np.cos(2 * np.pi * (doy - 15) / 365.25)
-    weekend = np.where(days.dayofweek.to_numpy() >= 5, 1.08, 1.0)
+    weekend = np.where(days.day_of_week.to_numpy() >= 5, 1.08, 1.0)
     return np.asarray(seasonal * weekend)
 
 
@@ -158,6 +159,8 @@ def generate_demo(
                 meter_id,
                 path,
                 style,
+                # Derived from the index, not drawn: the random data stay as they were before areas.
+                float(25 + 20 * persons + (i * 37) % 40),
             )
         )
     toml_path = out / "contest.toml"
@@ -264,6 +267,7 @@ def _write_toml(
         "[scoring]",
         "min_coverage_fraction = 0.8",
         "min_team_members = 3",
+        'category_by = "household_size"     # own rankings for 1, 2, 3, 4 and 5+ persons',
         "",
     ]
     for name in teams:
@@ -275,6 +279,7 @@ def _write_toml(
             f'pseudonym = "{h.pseudonym}"',
             f'team = "{h.team}"',
             f"persons = {h.persons}",
+            *([f"living_area_m2 = {h.living_area_m2:g}"] if h.living_area_m2 is not None else []),
             f"public = {'true' if h.public else 'false'}",
             f'meters = [{{ id = "{h.meter_id}", carrier = "electricity", kind = "{kind}" }}]',
             "",

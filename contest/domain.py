@@ -11,6 +11,8 @@ from contest.units import GasFactors
 
 CARRIERS = ("electricity", "gas", "heat")
 METER_KINDS = ("register", "interval")
+#: building types of the peer benchmark (Stromspiegel)
+BUILDING_TYPES = ("flat", "house")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,14 @@ class HouseholdStanding:
     statistically_tied: bool = False
     #: why it is not ranked (a stable key), if it is not
     status_reason: str | None = None
+    #: its ranking category (e.g. ``"2"`` or ``"5+"`` persons with ``category_by = "household_size"``)
+    category: str | None = None
+    #: rank among the ranked households of its category (all participants count, as for ``rank``)
+    category_rank: int | None = None
+    #: savings per m² of living area [kWh/m²]; None without a living area or without a rank
+    savings_kwh_per_m2: float | None = None
+    #: the method its baseline came from (differs from the contest's with the peer fallback)
+    baseline_method: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +165,31 @@ class LeaderboardView:
     households: tuple[HouseholdStanding, ...]
     findings: tuple[Any, ...] = ()
     city: CityFigures = CityFigures()
+    #: how the result came about: method, parameters, input fingerprint (reproducible runs)
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        """The ranking categories of the listed households, in order ("1", "2", ..., "5+"); empty when
+        the contest ranks no categories."""
+        return tuple(sorted({h.category for h in self.households if h.category}, key=category_sort_key))
+
+    @property
+    def has_living_areas(self) -> bool:
+        """True when some listed household has a per-m² figure (it gave its living area)."""
+        return any(h.savings_kwh_per_m2 is not None for h in self.households)
+
+    def in_category(self, category: str) -> tuple[HouseholdStanding, ...]:
+        """The listed households of ``category``, by category rank (unranked ones last)."""
+        members = [h for h in self.households if h.category == category]
+        # Stable: households of equal category rank keep the order of the overall table.
+        return tuple(sorted(members, key=lambda h: (h.category_rank is None, h.category_rank or 0)))
+
+
+def category_sort_key(category: str) -> tuple[int, str]:
+    """Size classes in numeric order ("2" before "10", "5+" after "4"), other labels after them."""
+    digits = category.rstrip("+")
+    return (int(digits), category) if digits.isdigit() else (1_000_000, category)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +210,24 @@ class HouseholdInfo:
     living_area_m2: float | None
     public_listing: bool
     meters: tuple[MeterInfo, ...]
+    #: "flat" | "house" | None (peer benchmark)
+    building_type: str | None = None
+    #: hot water heated electrically (peer benchmark); None: not stated
+    electric_hot_water: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AbsenceInfo:
+    """Days a household declared itself away (local days, both included)."""
+
+    id: int
+    first_day: dt.date
+    last_day: dt.date
+    note: str | None
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,18 @@ class PermissionDenied(ContestError, PermissionError):
     key = "contest.permission_denied"
 
 
+class NotAuthenticated(PermissionDenied):
+    """No valid credentials came with the request (a missing, wrong or revoked staff API token)."""
+
+    key = "auth.not_authenticated"
+
+
+class AlreadyExists(ConfigError):
+    """A name or id that must be unique is taken (a pseudonym, a team name, a meter id)."""
+
+    key = "contest.already_exists"
+
+
 class PayloadError(IngestError):
     """A device message (MQTT) no parser accepts; the worker keeps it as a rejected record."""
 

@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     Float,
@@ -144,6 +145,10 @@ class Household(Base):
     pseudonym: Mapped[str] = mapped_column(String(80))
     persons: Mapped[int] = mapped_column(Integer, default=1)
     living_area_m2: Mapped[float | None] = mapped_column(Float)
+    #: "flat" or "house" (peer benchmark: Stromspiegel); unknown when None
+    building_type: Mapped[str | None] = mapped_column(String(10))
+    #: whether hot water is heated electrically (peer benchmark); unknown when None
+    electric_hot_water: Mapped[bool | None] = mapped_column(Boolean)
     #: listed by pseudonym on the public leaderboard only when opted in
     public_listing: Mapped[bool] = mapped_column(Boolean, default=False)
     #: hashed personal access code for the household portal (never stored in clear)
@@ -153,6 +158,26 @@ class Household(Base):
     contest: Mapped[Contest] = relationship(back_populates="households")
     team: Mapped[Team | None] = relationship(back_populates="households")
     meters: Mapped[list[Meter]] = relationship(back_populates="household", cascade="all, delete-orphan")
+    absences: Mapped[list[Absence]] = relationship(
+        back_populates="household", cascade="all, delete-orphan", order_by="Absence.first_day"
+    )
+
+
+class Absence(Base):
+    """Days a household declared itself away (a holiday): they drop out of both periods of its score."""
+
+    __tablename__ = "absence"
+    __table_args__ = (CheckConstraint("first_day <= last_day", name="absence_order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id", ondelete="CASCADE"), index=True)
+    #: local calendar days of the contest's time zone, both included
+    first_day: Mapped[dt.date] = mapped_column(Date)
+    last_day: Mapped[dt.date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    household: Mapped[Household] = relationship(back_populates="absences")
 
 
 class Meter(Base):
@@ -285,6 +310,30 @@ class LeaderboardSnapshot(Base):
     reason: Mapped[str] = mapped_column(String(20), default="manual")
     #: the leaderboard (contest.domain.LeaderboardView as JSON, households already filtered for privacy)
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: sha256 of the result without its as-of time: equal hashes mean an unchanged leaderboard
+    content_hash: Mapped[str | None] = mapped_column(String(80))
+    #: how many households were ranked (households' rank histories compare it between revisions)
+    ranked_households: Mapped[int | None] = mapped_column(Integer)
+
+
+class StandingRevision(Base):
+    """One household's line of one published leaderboard, public or not: its rank history, kept so the
+    portal can show how and why its rank moved without re-reading whole snapshots."""
+
+    __tablename__ = "standing_revision"
+
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("leaderboard_snapshot.id", ondelete="CASCADE"), primary_key=True
+    )
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("household.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    status: Mapped[str] = mapped_column(String(40))
+    rank: Mapped[int | None] = mapped_column(Integer)
+    savings_fraction: Mapped[float | None] = mapped_column(Float)
+    savings_kwh: Mapped[float | None] = mapped_column(Float)
+    baseline_kwh_per_day: Mapped[float | None] = mapped_column(Float)
+    competition_coverage_fraction: Mapped[float] = mapped_column(Float)
 
 
 class StaffToken(Base):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
+import json
 import logging
 import threading
 import time
@@ -14,12 +16,12 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 
 from contest.db import Database
 from contest.domain import CityFigures, ContestInfo, HouseholdStanding, LeaderboardView, TeamStanding
 from contest.errors import ContestNotFound
-from contest.models import Contest, LeaderboardSnapshot
+from contest.models import Contest, LeaderboardSnapshot, StandingRevision
 from contest.services import LeaderboardService, _contest_info
 from contest.units import GasFactors
 
@@ -58,7 +60,18 @@ def view_from_json(body: dict[str, Any]) -> LeaderboardView:
         teams=tuple(TeamStanding(**t) for t in body["teams"]),
         households=tuple(HouseholdStanding(**h) for h in body["households"]),
         city=CityFigures(**body["city"]) if "city" in body else CityFigures(),
+        provenance=body.get("provenance", {}),
     )
+
+
+def content_hash(body: dict[str, Any]) -> str:
+    """sha256 of a snapshot body without its as-of time: the same standings give the same hash."""
+    timeless = {k: v for k, v in body.items() if k != "as_of"}
+    provenance = timeless.get("provenance")
+    if isinstance(provenance, dict):
+        timeless["provenance"] = {k: v for k, v in provenance.items() if k != "as_of"}
+    text = json.dumps(timeless, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -98,8 +111,14 @@ class PublishingService:
         self._listeners: list[Callable[[str, int], None]] = []
 
     # --- publishing ---------------------------------------------------------------------------
-    def publish(self, slug: str, *, reason: str = "manual", final: bool = False) -> SnapshotInfo:
-        """Score the contest now and store the result as its newest snapshot."""
+    def publish(
+        self, slug: str, *, reason: str = "manual", final: bool = False, skip_unchanged: bool = False
+    ) -> SnapshotInfo:
+        """Score the contest now and store the result as its newest snapshot (a revision).
+
+        skip_unchanged: when the result equals the newest snapshot's but for its as-of time, store
+            nothing and return that snapshot (the scheduled job: revisions only when something changed).
+        """
         # One scoring pass: the public view (opted-in households) and every household's standing, which
         # stays on the server for the household portal (never in the public body or API).
         full = self.boards.leaderboard(slug, self.clock(), public_only=False)
@@ -112,8 +131,21 @@ class PublishingService:
         )
         body = view_to_json(view)
         body["all_households"] = [_jsonable(h) for h in full.households]
+        digest = content_hash(body)
         with self.db.session() as session:
             contest = session.scalars(select(Contest).where(Contest.slug == slug)).one()
+            if skip_unchanged and not final:
+                newest = session.scalars(
+                    select(LeaderboardSnapshot)
+                    .where(LeaderboardSnapshot.contest_id == contest.id)
+                    .order_by(LeaderboardSnapshot.id.desc())
+                    .limit(1)
+                ).first()
+                if newest is not None and newest.content_hash == digest:
+                    log.info("%s unchanged since snapshot %d: no new revision", slug, newest.id)
+                    return SnapshotInfo(
+                        newest.id, slug, newest.as_of, newest.published_at, newest.final, newest.reason
+                    )
             snap = LeaderboardSnapshot(
                 contest_id=contest.id,
                 as_of=view.as_of,
@@ -121,11 +153,30 @@ class PublishingService:
                 final=final,
                 reason=reason,
                 body=body,
+                content_hash=digest,
+                ranked_households=full.city.ranked,
             )
             session.add(snap)
             if final:
                 contest.closed_at = self.clock()
             session.flush()
+            if full.households:  # the households' rank histories
+                session.execute(
+                    insert(StandingRevision),
+                    [
+                        {
+                            "snapshot_id": snap.id,
+                            "household_id": h.household_id,
+                            "status": h.status,
+                            "rank": h.rank,
+                            "savings_fraction": h.savings_fraction,
+                            "savings_kwh": h.savings_kwh,
+                            "baseline_kwh_per_day": h.baseline_kwh_per_day,
+                            "competition_coverage_fraction": h.competition_coverage_fraction,
+                        }
+                        for h in full.households
+                    ],
+                )
             info = SnapshotInfo(snap.id, slug, view.as_of, snap.published_at, final, reason)
         with self._lock:
             self._cache[slug] = (info.id, view)
@@ -163,6 +214,8 @@ class PublishingService:
 
     # --- serving ------------------------------------------------------------------------------
     def latest_id(self, slug: str) -> int | None:
+        if "\x00" in slug:  # no slug holds NUL, and PostgreSQL refuses it in a query
+            return None
         with self.db.session() as session:
             return session.scalar(
                 select(func.max(LeaderboardSnapshot.id))
@@ -297,7 +350,7 @@ class PublishingService:
                     continue
                 if last and (self.clock() - last[0].published_at).total_seconds() < min_interval_s:
                     continue
-                self.publish(info.slug, reason="schedule")
+                self.publish(info.slug, reason="schedule", skip_unchanged=True)
                 done.append(info.slug)
         return done
 

@@ -15,10 +15,12 @@ import pandas as pd
 from sqlalchemy import and_, delete, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
+from contest.absences import absence_ranges
 from contest.access import generate_code, hash_code, normalize_code
 from contest.config import ContestConfig
 from contest.db import Database
 from contest.domain import (
+    BUILDING_TYPES,
     CARRIERS,
     METER_KINDS,
     BatchSummary,
@@ -34,6 +36,7 @@ from contest.domain import (
 )
 from contest.errors import ConfigError, ContestNotFound, HouseholdNotFound, MeterNotFound, PermissionDenied
 from contest.models import (
+    Absence,
     Contest,
     DailyConsumption,
     Household,
@@ -58,7 +61,13 @@ from contest.scoring_spec import rules_kwargs
 from contest.units import GasFactors
 from scoring import schema as S
 from scoring.daily import daily_consumption, household_daily
-from scoring.leaderboard import Leaderboard, ScoringRules, score_contest, shown_savings_fraction
+from scoring.leaderboard import (
+    Leaderboard,
+    ScoringRules,
+    expand_absence_ranges,
+    score_contest,
+    shown_savings_fraction,
+)
 
 #: Imports at least this large skip SQLite's per-row foreign-key checks for their own transaction.
 BULK_ROWS_WITHOUT_FK_CHECKS = 10_000
@@ -114,7 +123,12 @@ def scoring_rules(info: ContestInfo, spec: dict[str, Any] | None = None) -> Scor
 
 
 def _get_contest(session: Session, slug: str) -> Contest:
-    contest = session.scalars(select(Contest).where(Contest.slug == slug)).one_or_none()
+    # A NUL can be in no slug (PostgreSQL text cannot hold it; it would fail the query, not miss).
+    contest = (
+        session.scalars(select(Contest).where(Contest.slug == slug)).one_or_none()
+        if "\x00" not in slug
+        else None
+    )
     if contest is None:
         raise ContestNotFound(f"no contest with the slug {slug!r}")
     return contest
@@ -175,6 +189,8 @@ class ContestService:
                     session.add(h)
                 h.persons = hc.persons
                 h.living_area_m2 = hc.living_area_m2
+                h.building_type = hc.building_type
+                h.electric_hot_water = hc.electric_hot_water
                 h.public_listing = hc.public_listing
                 h.team = teams[hc.team] if hc.team else None
                 for mc in hc.meters:
@@ -716,8 +732,11 @@ class LeaderboardService:
                     Household.pseudonym,
                     Household.public_listing,
                     Household.living_area_m2,
+                    Household.building_type,
+                    Household.electric_hot_water,
                 ).where(Household.contest_id == contest.id)
             ).all()
+            absences = absence_ranges(session, contest.id)
             daily_rows = session.execute(
                 select(
                     DailyConsumption.meter_id,
@@ -732,7 +751,16 @@ class LeaderboardService:
             ).all()
         households = pd.DataFrame(
             hh_rows,
-            columns=[S.HOUSEHOLD_ID, S.TEAM_ID, S.PERSONS, "pseudonym", "public_listing", S.LIVING_AREA_M2],
+            columns=[
+                S.HOUSEHOLD_ID,
+                S.TEAM_ID,
+                S.PERSONS,
+                "pseudonym",
+                "public_listing",
+                S.LIVING_AREA_M2,
+                S.BUILDING_TYPE,
+                S.ELECTRIC_HOT_WATER,
+            ],
         )
         households[S.TEAM_ID] = households[S.TEAM_ID].astype("Int64")
         meter_daily = pd.DataFrame(
@@ -747,6 +775,7 @@ class LeaderboardService:
             scoring_rules(info, spec),
             pd.Timestamp(as_of),
             weather=weather if len(weather) else None,
+            absences=expand_absence_ranges(absences) if len(absences) else None,
         )
         return info, board, teams
 
@@ -786,6 +815,10 @@ class LeaderboardService:
                     co2_saved_kg=_float_or_none(row.get(S.CO2_SAVED_KG)),
                     statistically_tied=bool(row.get(S.STATISTICALLY_TIED) is True),
                     status_reason=_str_or_none(row.get(S.STATUS_REASON)),
+                    baseline_method=_str_or_none(row.get(S.BASELINE_METHOD)),
+                    category=_str_or_none(row.get(S.CATEGORY)),
+                    category_rank=_int_or_none(row.get(S.CATEGORY_RANK)),
+                    savings_kwh_per_m2=_float_or_none(row.get(S.SAVINGS_KWH_PER_M2)),
                 )
             )
         teams = [
@@ -825,6 +858,12 @@ class LeaderboardService:
             households=tuple(households),
             findings=board.findings,
             city=city,
+            provenance={
+                "method": board.method,
+                "parameters": dict(board.parameters),
+                "input_fingerprint": board.input_fingerprint,
+                "as_of": board.as_of.isoformat(),
+            },
         )
 
 
@@ -857,6 +896,8 @@ def _household_info(h: Household) -> HouseholdInfo:
         meters=tuple(
             MeterInfo(m.external_id, m.carrier, m.kind) for m in sorted(h.meters, key=lambda m: m.id)
         ),
+        building_type=h.building_type,
+        electric_hot_water=h.electric_hot_water,
     )
 
 
@@ -876,6 +917,8 @@ class HouseholdService:
         public_listing: bool = False,
         living_area_m2: float | None = None,
         meters: Sequence[MeterInfo] = (),
+        building_type: str | None = None,
+        electric_hot_water: bool | None = None,
     ) -> tuple[HouseholdInfo, str]:
         """Add a household (or give an existing one a new code); returns it and its new access code.
 
@@ -889,6 +932,7 @@ class HouseholdService:
             math.isfinite(living_area_m2) and 5 <= living_area_m2 <= 10_000
         ):
             raise ConfigError(f"living_area_m2 must be between 5 and 10,000 m², got {living_area_m2}")
+        _check_building_type(building_type)
         for m in meters:
             _clean_name(m.external_id, "meter id", 120)
             if m.carrier not in CARRIERS:
@@ -907,6 +951,8 @@ class HouseholdService:
             h.persons = persons
             h.public_listing = public_listing
             h.living_area_m2 = living_area_m2
+            h.building_type = building_type
+            h.electric_hot_water = electric_hot_water
             if team is not None:
                 t = session.scalars(
                     select(Team).where(Team.contest_id == contest.id, Team.name == team)
@@ -1039,8 +1085,18 @@ class HouseholdDataService:
                     "persons": info.persons,
                     "living_area_m2": info.living_area_m2,
                     "public_listing": info.public_listing,
+                    "building_type": info.building_type,
+                    "electric_hot_water": info.electric_hot_water,
                 },
                 "meters": [{"id": m.external_id, "carrier": m.carrier, "kind": m.kind} for m in info.meters],
+                "absences": [
+                    {"first_day": a.first_day.isoformat(), "last_day": a.last_day.isoformat(), "note": a.note}
+                    for a in session.scalars(
+                        select(Absence)
+                        .where(Absence.household_id == household_id)
+                        .order_by(Absence.first_day)
+                    )
+                ],
                 "readings": [
                     {
                         "meter": meters[m],
@@ -1086,11 +1142,32 @@ class HouseholdDataService:
             return slug
 
 
+def _check_building_type(building_type: str | None) -> None:
+    if building_type is not None and building_type not in BUILDING_TYPES:
+        raise ConfigError(
+            f"building_type must be one of {BUILDING_TYPES}, got {building_type!r}",
+            key="household.building_type",
+        )
+
+
+#: What a household may leave unchanged in :func:`update_household_settings`.
+UNCHANGED: Any = object()
+
+
 def update_household_settings(
-    db: Database, household_id: int, *, pseudonym: str, public_listing: bool
+    db: Database,
+    household_id: int,
+    *,
+    pseudonym: str,
+    public_listing: bool,
+    building_type: str | None = UNCHANGED,
+    electric_hot_water: bool | None = UNCHANGED,
 ) -> None:
-    """A household changes its own pseudonym and whether it is listed publicly."""
+    """A household changes its own pseudonym, whether it is listed publicly, and the facts the peer
+    benchmark uses (building type, electric hot water; None = not stated)."""
     pseudonym = _clean_name(pseudonym, "pseudonym", 80)
+    if building_type is not UNCHANGED:
+        _check_building_type(building_type)
     with db.session() as session:
         h = session.get(Household, household_id)
         if h is None:
@@ -1107,6 +1184,10 @@ def update_household_settings(
             )
         h.pseudonym = pseudonym
         h.public_listing = public_listing
+        if building_type is not UNCHANGED:
+            h.building_type = building_type
+        if electric_hot_water is not UNCHANGED:
+            h.electric_hot_water = electric_hot_water
 
 
 class WeatherService:

@@ -51,7 +51,9 @@ class Publisher:
         if not self.connected.wait(10):
             raise RuntimeError("publisher could not connect")
 
-    def publish_all(self, messages: Iterable[tuple[str, bytes]], window: int = 500, timeout: float = 120) -> None:
+    def publish_all(
+        self, messages: Iterable[tuple[str, bytes]], window: int = 500, timeout: float = 120
+    ) -> None:
         """Publish at QoS 1 keeping at most ``window`` unconfirmed; waits until all are confirmed.
 
         Confirmations arrive roughly in order, so only the oldest pending message is checked (rescanning

@@ -1,32 +1,53 @@
-"""The staff's admin API (JSON, in the OpenAPI schema), protected by hashed staff API tokens."""
+"""The staff's admin API (JSON, in the OpenAPI schema), protected by hashed staff API tokens, and the
+admin page over it (HTML + a small script that calls only this API)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import dataclasses
+import datetime as dt
+from functools import cached_property
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, Response, get, post
+import msgspec
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
-from litestar.params import FromPath
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
+from litestar.response import Template
 
-from contest.admin import StaffService
+from contest.admin import (
+    BindingInfo,
+    ContestAdminService,
+    ContestOverview,
+    FindingsReport,
+    HouseholdRecord,
+    MeterRecord,
+    RejectedInfo,
+    StaffService,
+    TeamInfo,
+)
 from contest.config import contest_config_from_dict
-from contest.domain import MeterInfo
-from contest.publishing import PublishingService
-from contest.services import ContestService, HouseholdService
+from contest.publishing import PublishingService, SnapshotInfo
+from contest.services import UNCHANGED, ContestService, HouseholdService
 from contest.streams import StreamService
-from web.schemas import ContestOut
+from web.i18n import ADMIN_TEXTS, TEXTS, pick_language
+from web.schemas import ErrorOut, Period
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class AdminDeps:
     staff: StaffService
     contests: ContestService
     households: HouseholdService
     streams: StreamService
     publishing: PublishingService
+
+    @cached_property
+    def manage(self) -> ContestAdminService:
+        """Contests, teams, households, meters, bindings, findings and snapshots (one per app)."""
+        return ContestAdminService(self.contests.db, self.publishing)
 
 
 def staff_guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
@@ -36,110 +57,695 @@ def staff_guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRo
     connection.app.state.admin.staff.authenticate(token)
 
 
-@dataclass
-class MeterIn:
-    id: str
-    carrier: str = "electricity"
-    kind: str = "register"
+#: Error responses every admin endpoint may give (the body of each is ErrorOut).
+_ERRORS = {
+    400: ResponseSpec(ErrorOut, description="Bad input: the detail names the field and the rule"),
+    401: ResponseSpec(ErrorOut, description="No valid staff token (Authorization: Bearer <token>)"),
+}
+_NOT_FOUND = {404: ResponseSpec(ErrorOut, description="Unknown contest, team, household, meter or binding")}
+_CONFLICT = {409: ResponseSpec(ErrorOut, description="The name or id is taken")}
+
+RowId = Annotated[int, PathParameter(ge=1, le=2_147_483_647, description="Id of the row")]
+Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="At most this many entries")]
 
 
-@dataclass
-class HouseholdIn:
-    pseudonym: str
-    persons: int = 1
-    team: str | None = None
+# --- input ------------------------------------------------------------------------------------------
+class MeterIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A meter. carrier: electricity | gas | heat (default: the contest's); kind: register | interval."""
+
+    id: Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
+    carrier: Literal["electricity", "gas", "heat"] | None = None
+    kind: Literal["register", "interval"] = "register"
+
+
+class HouseholdIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A new household. public: listed by pseudonym on the public leaderboard; living_area_m2 [m²]."""
+
+    pseudonym: Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
+    persons: Annotated[int, msgspec.Meta(ge=1, le=50)] = 1
+    team: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
     public: bool = False
-    living_area_m2: float | None = None
-    meters: list[MeterIn] = field(default_factory=list)
+    living_area_m2: Annotated[float, msgspec.Meta(ge=5, le=10_000)] | None = None
+    building_type: Literal["flat", "house"] | None = None
+    electric_hot_water: bool | None = None
+    meters: list[MeterIn] = msgspec.field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class HouseholdCreated:
+class HouseholdPatch(msgspec.Struct, forbid_unknown_fields=True):
+    """Fields to change; a field left out stays as it is. team: null takes the household out of its
+    team (a team must exist: create it first); living_area_m2 [m²]: null = not stated."""
+
+    pseudonym: Annotated[str, msgspec.Meta(min_length=1, max_length=80)] | msgspec.UnsetType = msgspec.UNSET
+    team: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | msgspec.UnsetType | None = (
+        msgspec.UNSET
+    )
+    persons: Annotated[int, msgspec.Meta(ge=1, le=50)] | msgspec.UnsetType = msgspec.UNSET
+    living_area_m2: Annotated[float, msgspec.Meta(ge=5, le=10000)] | msgspec.UnsetType | None = msgspec.UNSET
+    public: bool | msgspec.UnsetType = msgspec.UNSET
+    building_type: Literal["flat", "house"] | msgspec.UnsetType | None = msgspec.UNSET
+    electric_hot_water: bool | msgspec.UnsetType | None = msgspec.UNSET
+
+
+class TeamIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class MeterReplaceIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A meter swap at ``at`` (with a time zone). old_final_kwh: the old meter's last register value
+    [kWh]; new_initial_kwh: the new meter's first one [kWh] (null: not read)."""
+
+    new_id: Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
+    at: dt.datetime
+    old_final_kwh: Annotated[float, msgspec.Meta(ge=0)] | None = None
+    new_initial_kwh: Annotated[float, msgspec.Meta(ge=0)] | None = 0.0
+
+
+class BindingIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A device's channel; "*" takes the device's only import channel (pinned on first sight)."""
+
+    device: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    channel: Annotated[str, msgspec.Meta(min_length=1, max_length=120)] = "*"
+
+
+def _given(value: Any) -> Any:
+    return UNCHANGED if value is msgspec.UNSET else value
+
+
+# --- output -----------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class TeamItem:
+    id: int
+    name: str
+    #: households in the team
+    households: int
+
+    @classmethod
+    def from_info(cls, t: TeamInfo) -> TeamItem:
+        return cls(t.id, t.name, t.households)
+
+
+@dataclasses.dataclass(frozen=True)
+class ScoringSettingsOut:
+    """The contest's scoring settings; spec: method parameters, team aggregation, categories, excluded
+    days, uncertainty, plausibility, emission factors, as stored (see docs/scoring.md)."""
+
+    baseline_method: str
+    min_coverage_fraction: float
+    min_team_members: int
+    min_day_coverage_fraction: float
+    min_team_size_public: int
+    spec: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class ContestDetail:
+    """A contest with its status (running until closed with a final leaderboard), teams and size."""
+
+    slug: str
+    name: str
+    timezone: str
+    carrier: str
+    baseline: Period
+    competition: Period
+    status: Literal["running", "closed"]
+    closed_at: dt.datetime | None
+    households: int
+    teams: list[TeamItem]
+    scoring: ScoringSettingsOut
+
+    @classmethod
+    def from_overview(cls, o: ContestOverview) -> ContestDetail:
+        c = o.info
+        return cls(
+            slug=c.slug,
+            name=c.name,
+            timezone=c.timezone,
+            carrier=c.carrier,
+            baseline=Period(c.baseline_start, c.baseline_end),
+            competition=Period(c.competition_start, c.competition_end),
+            status="closed" if o.status == "closed" else "running",
+            closed_at=o.closed_at,
+            households=o.households,
+            teams=[TeamItem.from_info(t) for t in o.teams],
+            scoring=ScoringSettingsOut(
+                baseline_method=c.baseline_method,
+                min_coverage_fraction=c.min_coverage_fraction,
+                min_team_members=c.min_team_members,
+                min_day_coverage_fraction=c.min_day_coverage_fraction,
+                min_team_size_public=c.min_team_size_public,
+                spec=o.scoring_spec,
+            ),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class HouseholdItem:
+    """A household as staff see it. living_area_m2 [m²]; last_data_day: newest local day with data."""
+
+    id: int
+    contest: str
     pseudonym: str
+    team_id: int | None
+    team: str | None
+    persons: int
+    living_area_m2: float | None
+    public: bool
+    building_type: str | None
+    electric_hot_water: bool | None
+    meters: list[str]
+    has_access_code: bool
+    last_data_day: dt.date | None
+    created_at: dt.datetime
+
+    @classmethod
+    def from_record(cls, h: HouseholdRecord) -> HouseholdItem:
+        return cls(
+            id=h.id,
+            contest=h.contest_slug,
+            pseudonym=h.pseudonym,
+            team_id=h.team_id,
+            team=h.team,
+            persons=h.persons,
+            living_area_m2=h.living_area_m2,
+            public=h.public_listing,
+            building_type=h.building_type,
+            electric_hot_water=h.electric_hot_water,
+            meters=list(h.meters),
+            has_access_code=h.has_access_code,
+            last_data_day=h.last_data_day,
+            created_at=h.created_at,
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class HouseholdCreated:
+    household_id: int
+    pseudonym: str
+    #: the personal access code for the portal, shown only now (only its hash is stored)
     access_code: str
     meters: list[str]
 
 
-@dataclass
-class BindingIn:
-    device: str
-    channel: str = "*"
+@dataclasses.dataclass(frozen=True)
+class AccessCodeOut:
+    household_id: int
+    pseudonym: str
+    #: the new personal access code, shown only now; the old one no longer works
+    access_code: str
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class BindingOut:
     meter: str
     device: str
     channel: str
+    household_id: int
+    contest: str
+    created_at: dt.datetime
+
+    @classmethod
+    def from_info(cls, b: BindingInfo) -> BindingOut:
+        return cls(b.meter, b.device, b.channel, b.household_id, b.contest_slug, b.created_at)
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
+class MeterItem:
+    """A meter. valid_from/valid_to [UTC]: it takes readings in [valid_from, valid_to), null = open;
+    replaces: the meter it replaced; last_reading_utc: its newest stored reading."""
+
+    id: str
+    household_id: int
+    carrier: str
+    kind: str
+    valid_from: dt.datetime | None
+    valid_to: dt.datetime | None
+    replaces: str | None
+    gas_brennwert_kwh_per_m3: float | None
+    gas_zustandszahl: float | None
+    last_reading_utc: dt.datetime | None
+    bindings: list[BindingOut]
+
+    @classmethod
+    def from_record(cls, m: MeterRecord) -> MeterItem:
+        return cls(
+            id=m.id,
+            household_id=m.household_id,
+            carrier=m.carrier,
+            kind=m.kind,
+            valid_from=m.valid_from,
+            valid_to=m.valid_to,
+            replaces=m.replaces,
+            gas_brennwert_kwh_per_m3=m.gas_brennwert_kwh_per_m3,
+            gas_zustandszahl=m.gas_zustandszahl,
+            last_reading_utc=m.last_reading_utc,
+            bindings=[BindingOut.from_info(b) for b in m.bindings],
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class FindingItem:
+    """A data-quality finding; data: its evidence (days, kWh values, thresholds)."""
+
+    key: str
+    detail: str
+    subject: str
+    #: a plausibility flag (implausibly high days, possible vacancy, drop to zero)
+    plausibility: bool
+    household_id: int | None
+    pseudonym: str | None
+    data: JSONBody[dict[str, Any]]
+
+
+@dataclasses.dataclass(frozen=True)
+class FindingsOut:
+    """Findings of scoring the contest as of ``as_of`` (the newest snapshot's time, or now without one)."""
+
+    contest: str
+    as_of: dt.datetime
+    snapshot_id: int | None
+    #: "plausibility": the plausibility flags only; "all": every data-quality finding
+    kind: Literal["plausibility", "all"]
+    findings: list[FindingItem]
+
+    @classmethod
+    def from_report(cls, r: FindingsReport, kind: Literal["plausibility", "all"]) -> FindingsOut:
+        return cls(
+            contest=r.slug,
+            as_of=r.as_of,
+            snapshot_id=r.snapshot_id,
+            kind=kind,
+            findings=[
+                FindingItem(f.key, f.detail, f.subject, f.plausibility, f.household_id, f.pseudonym, f.data)
+                for f in r.findings
+            ],
+        )
+
+
+@dataclasses.dataclass(frozen=True)
 class SnapshotOut:
+    """A published leaderboard. reason: schedule | import | manual | close | ...; final: frozen result."""
+
     id: int
     slug: str
-    as_of: str
+    as_of: dt.datetime
+    published_at: dt.datetime
     reason: str
     final: bool
 
+    @classmethod
+    def from_info(cls, s: SnapshotInfo) -> SnapshotOut:
+        return cls(s.id, s.slug, s.as_of, s.published_at, s.reason, s.final)
 
+
+@dataclasses.dataclass(frozen=True)
+class RejectedItem:
+    """A CSV row (line_no, batch_id) or an MQTT message (topic) that was not stored, with the reason."""
+
+    id: int
+    source: str
+    key: str
+    reason: str
+    raw: str
+    created_at: dt.datetime
+    batch_id: int | None
+    line_no: int | None
+    topic: str | None
+    meter: str | None
+
+    @classmethod
+    def from_info(cls, r: RejectedInfo) -> RejectedItem:
+        return cls(
+            r.id, r.source, r.key, r.reason, r.raw, r.created_at, r.batch_id, r.line_no, r.topic, r.meter
+        )
+
+
+# --- the API ----------------------------------------------------------------------------------------
 class AdminApi(Controller):
     path = "/api/admin"
     tags = ["admin"]
     guards = [staff_guard]
     security = [{"StaffToken": []}]
 
-    @get("/contests", sync_to_thread=True, summary="All contests")
-    def contests(self, admin: NamedDependency[AdminDeps]) -> list[ContestOut]:
-        return [ContestOut.from_info(c) for c in admin.contests.list_contests()]
+    # contests
+    @get("/contests", sync_to_thread=True, summary="All contests", responses=_ERRORS)
+    def contests(self, admin: NamedDependency[AdminDeps]) -> list[ContestDetail]:
+        return [ContestDetail.from_overview(o) for o in admin.manage.overviews()]
 
     @post(
         "/contests",
         sync_to_thread=True,
         summary="Create or update a contest (same structure as the TOML file)",
+        description="Teams, households and meters are matched by name, pseudonym and meter id; nothing is "
+        "deleted. GET /contests/{slug}/config gives an existing contest in this structure.",
+        responses=_ERRORS,
     )
-    def setup_contest(self, admin: NamedDependency[AdminDeps], data: dict[str, Any]) -> ContestOut:
-        return ContestOut.from_info(admin.contests.setup(contest_config_from_dict(data)))
+    def setup_contest(
+        self, admin: NamedDependency[AdminDeps], data: JSONBody[dict[str, Any]]
+    ) -> ContestDetail:
+        info = admin.contests.setup(contest_config_from_dict(data))
+        return ContestDetail.from_overview(admin.manage.overview(info.slug))
+
+    @get(
+        "/contests/{slug:str}",
+        sync_to_thread=True,
+        summary="A contest: status, teams, household count, scoring settings",
+        responses={**_ERRORS, **_NOT_FOUND},
+    )
+    def contest(self, admin: NamedDependency[AdminDeps], slug: FromPath[str]) -> ContestDetail:
+        return ContestDetail.from_overview(admin.manage.overview(slug))
+
+    @get(
+        "/contests/{slug:str}/config",
+        sync_to_thread=True,
+        summary="A contest in the structure POST /contests accepts (fetch, edit, post back)",
+        responses={**_ERRORS, **_NOT_FOUND},
+    )
+    def contest_config(self, admin: NamedDependency[AdminDeps], slug: FromPath[str]) -> dict[str, Any]:
+        return admin.manage.config(slug)
+
+    # teams
+    @get(
+        "/contests/{slug:str}/teams",
+        sync_to_thread=True,
+        summary="A contest's teams",
+        responses={**_ERRORS, **_NOT_FOUND},
+    )
+    def teams(self, admin: NamedDependency[AdminDeps], slug: FromPath[str]) -> list[TeamItem]:
+        return [TeamItem.from_info(t) for t in admin.manage.teams(slug)]
+
+    @post(
+        "/contests/{slug:str}/teams",
+        sync_to_thread=True,
+        summary="Create a team",
+        responses={**_ERRORS, **_NOT_FOUND, **_CONFLICT},
+    )
+    def create_team(
+        self, admin: NamedDependency[AdminDeps], slug: FromPath[str], data: JSONBody[TeamIn]
+    ) -> TeamItem:
+        return TeamItem.from_info(admin.manage.create_team(slug, data.name))
+
+    @patch(
+        "/contests/{slug:str}/teams/{team_id:int}",
+        sync_to_thread=True,
+        summary="Rename a team",
+        responses={**_ERRORS, **_NOT_FOUND, **_CONFLICT},
+    )
+    def rename_team(
+        self, admin: NamedDependency[AdminDeps], slug: FromPath[str], team_id: RowId, data: JSONBody[TeamIn]
+    ) -> TeamItem:
+        return TeamItem.from_info(admin.manage.rename_team(slug, team_id, data.name))
+
+    # households
+    @get(
+        "/contests/{slug:str}/households",
+        sync_to_thread=True,
+        summary="A contest's households (public or not)",
+        responses={**_ERRORS, **_NOT_FOUND},
+    )
+    def households(self, admin: NamedDependency[AdminDeps], slug: FromPath[str]) -> list[HouseholdItem]:
+        return [HouseholdItem.from_record(h) for h in admin.manage.households(slug)]
 
     @post(
         "/contests/{slug:str}/households",
         sync_to_thread=True,
         summary="Add a household (or give it a new code); the access code is returned once",
+        responses={**_ERRORS, **_NOT_FOUND},
     )
     def add_household(
-        self, admin: NamedDependency[AdminDeps], slug: FromPath[str], data: HouseholdIn
+        self, admin: NamedDependency[AdminDeps], slug: FromPath[str], data: JSONBody[HouseholdIn]
     ) -> HouseholdCreated:
-        info, code = admin.households.add(
+        record, code = admin.manage.add_household(
             slug,
             data.pseudonym,
             persons=data.persons,
             team=data.team,
             public_listing=data.public,
             living_area_m2=data.living_area_m2,
-            meters=[MeterInfo(m.id, m.carrier, m.kind) for m in data.meters],
+            building_type=data.building_type,
+            electric_hot_water=data.electric_hot_water,
+            meters=[(m.id, m.carrier, m.kind) for m in data.meters],
         )
-        return HouseholdCreated(info.pseudonym, code, [m.external_id for m in info.meters])
+        return HouseholdCreated(record.id, record.pseudonym, code, list(record.meters))
 
-    @post("/meters/{meter:str}/bindings", sync_to_thread=True, summary="Bind a smart-meter device (MQTT)")
-    def bind(self, admin: NamedDependency[AdminDeps], meter: FromPath[str], data: BindingIn) -> BindingOut:
-        bound = admin.streams.bind(meter, data.device, data.channel)
-        return BindingOut(bound.external_id, data.device, data.channel)
+    @get(
+        "/households/{household_id:int}",
+        sync_to_thread=True,
+        summary="A household",
+        responses={**_ERRORS, **_NOT_FOUND},
+    )
+    def household(self, admin: NamedDependency[AdminDeps], household_id: RowId) -> HouseholdItem:
+        return HouseholdItem.from_record(admin.manage.household(household_id))
 
-    @get("/rejected", sync_to_thread=True, summary="The rejected-records store (CSV rows and MQTT messages)")
+    @patch(
+        "/households/{household_id:int}",
+        sync_to_thread=True,
+        summary="Edit a household (pseudonym, team, persons, living area, public listing, building)",
+        description="Public pages show the change with the next publication (the schedule, or POST "
+        "/contests/{slug}/publish).",
+        responses={**_ERRORS, **_NOT_FOUND, **_CONFLICT},
+    )
+    def edit_household(
+        self, admin: NamedDependency[AdminDeps], household_id: RowId, data: JSONBody[HouseholdPatch]
+    ) -> HouseholdItem:
+        record = admin.manage.update_household(
+            household_id,
+            pseudonym=_given(data.pseudonym),
+            team=_given(data.team),
+            persons=_given(data.persons),
+            living_area_m2=_given(data.living_area_m2),
+            public_listing=_given(data.public),
+            building_type=_given(data.building_type),
+            electric_hot_water=_given(data.electric_hot_water),
+        )
+        return HouseholdItem.from_record(record)
+
+    @delete(
+        "/households/{household_id:int}",
+        sync_to_thread=True,
+        summary="Delete a household with all its data (meters, readings, imports, rejected records)",
+        description="The contest is republished in the background at once, without the household.",
+        responses={**_ERRORS, **_NOT_FOUND},
+    )
+    def delete_household(self, admin: NamedDependency[AdminDeps], household_id: RowId) -> None:
+        slug = admin.manage.delete_household(household_id)
+        admin.publishing.publish_soon(slug, reason="deletion")
+
+    @post(
+        "/households/{household_id:int}/access-code",
+        sync_to_thread=True,
+        summary="Issue a new access code (returned once; the old one stops working)",
+        responses={**_ERRORS, **_NOT_FOUND},
+    )
+    def new_access_code(self, admin: NamedDependency[AdminDeps], household_id: RowId) -> AccessCodeOut:
+        record, code = admin.manage.issue_access_code(household_id)
+        return AccessCodeOut(record.id, record.pseudonym, code)
+
+    # meters
+    @get(
+        "/households/{household_id:int}/meters",
+        sync_to_thread=True,
+        summary="A household's meters (with replaced ones and device bindings)",
+        responses={**_ERRORS, **_NOT_FOUND},
+    )
+    def meters(self, admin: NamedDependency[AdminDeps], household_id: RowId) -> list[MeterItem]:
+        return [MeterItem.from_record(m) for m in admin.manage.meters(household_id)]
+
+    @post(
+        "/households/{household_id:int}/meters",
+        sync_to_thread=True,
+        summary="Add a meter to a household",
+        responses={**_ERRORS, **_NOT_FOUND, **_CONFLICT},
+    )
+    def add_meter(
+        self, admin: NamedDependency[AdminDeps], household_id: RowId, data: JSONBody[MeterIn]
+    ) -> MeterItem:
+        record = admin.manage.add_meter(household_id, data.id, carrier=data.carrier, kind=data.kind)
+        return MeterItem.from_record(record)
+
+    @post(
+        "/meters/{meter:str}/replace",
+        sync_to_thread=True,
+        summary="Replace a meter (a meter swap); returns the new meter",
+        description="The old meter takes no readings from `at` on, the new one none before; the household's "
+        "consumption stays continuous. Device bindings stay with the old meter: bind the device again.",
+        responses={**_ERRORS, **_NOT_FOUND},
+    )
+    def replace_meter(
+        self, admin: NamedDependency[AdminDeps], meter: FromPath[str], data: JSONBody[MeterReplaceIn]
+    ) -> MeterItem:
+        record = admin.manage.replace_meter(
+            meter,
+            data.new_id,
+            data.at,
+            old_final_kwh=data.old_final_kwh,
+            new_initial_kwh=data.new_initial_kwh,
+        )
+        return MeterItem.from_record(record)
+
+    # device bindings
+    @get(
+        "/bindings",
+        sync_to_thread=True,
+        summary="Device bindings (MQTT), optionally of one contest, meter or device",
+        responses={**_ERRORS, **_NOT_FOUND},
+    )
+    def bindings(
+        self,
+        admin: NamedDependency[AdminDeps],
+        contest: FromQuery[str | None] = None,
+        meter: FromQuery[str | None] = None,
+        device: FromQuery[str | None] = None,
+    ) -> list[BindingOut]:
+        found = admin.manage.bindings(contest=contest, meter=meter, device=device)
+        return [BindingOut.from_info(b) for b in found]
+
+    @get(
+        "/meters/{meter:str}/bindings",
+        sync_to_thread=True,
+        summary="A meter's device bindings",
+        responses={**_ERRORS, **_NOT_FOUND},
+    )
+    def meter_bindings(self, admin: NamedDependency[AdminDeps], meter: FromPath[str]) -> list[BindingOut]:
+        return [BindingOut.from_info(b) for b in admin.manage.bindings(meter=meter)]
+
+    @post(
+        "/meters/{meter:str}/bindings",
+        sync_to_thread=True,
+        summary="Bind a smart-meter device (MQTT)",
+        responses={**_ERRORS, **_NOT_FOUND},
+    )
+    def bind(
+        self, admin: NamedDependency[AdminDeps], meter: FromPath[str], data: JSONBody[BindingIn]
+    ) -> BindingOut:
+        return BindingOut.from_info(admin.manage.bind(meter, data.device, data.channel))
+
+    @delete(
+        "/meters/{meter:str}/bindings",
+        sync_to_thread=True,
+        summary="Unbind a device from a meter (all its channels, or only `channel`)",
+        description="The ingest worker rereads bindings every few seconds; from then on the device's "
+        "messages are kept in the rejected-records store (`mqtt.unbound_device`).",
+        responses={**_ERRORS, **_NOT_FOUND},
+    )
+    def unbind(
+        self,
+        admin: NamedDependency[AdminDeps],
+        meter: FromPath[str],
+        device: Annotated[str, QueryParameter(min_length=1, max_length=200, description="The device id")],
+        channel: Annotated[
+            str | None, QueryParameter(min_length=1, max_length=120, description="Only this channel")
+        ] = None,
+    ) -> None:
+        admin.manage.unbind(meter, device, channel)
+
+    # data quality, results, publishing
+    @get(
+        "/rejected",
+        sync_to_thread=True,
+        summary="The rejected-records store (CSV rows and MQTT messages), newest first",
+        responses=_ERRORS,
+    )
     def rejected(
-        self, admin: NamedDependency[AdminDeps], source: str | None = None, limit: int = 200
-    ) -> list[dict[str, Any]]:
-        return admin.staff.rejected_records(source, min(max(limit, 1), 1000))
+        self,
+        admin: NamedDependency[AdminDeps],
+        source: FromQuery[Literal["csv", "mqtt", "manual"] | None] = None,
+        key: Annotated[
+            str | None, QueryParameter(description="A rejection key, e.g. mqtt.unbound_device")
+        ] = None,
+        meter: Annotated[str | None, QueryParameter(description="A meter id")] = None,
+        contest: Annotated[str | None, QueryParameter(description="A contest slug (its meters)")] = None,
+        before_id: Annotated[
+            int | None, QueryParameter(ge=1, description="Only entries older than this id (paging)")
+        ] = None,
+        limit: Limit = 200,
+    ) -> list[RejectedItem]:
+        found = admin.staff.rejected_records(
+            source, limit, key=key, meter=meter, contest=contest, before_id=before_id
+        )
+        return [RejectedItem.from_info(r) for r in found]
 
-    @post("/contests/{slug:str}/publish", sync_to_thread=True, summary="Rescore and publish now")
+    @get(
+        "/contests/{slug:str}/findings",
+        sync_to_thread=True,
+        summary="Plausibility flags (or all data-quality findings) of the latest scoring, with evidence",
+        description="Snapshots publish only the number of findings, so the contest is scored again as of "
+        "the newest snapshot (with the data stored now); without a snapshot, as of now.",
+        responses={**_ERRORS, **_NOT_FOUND},
+    )
+    def findings(
+        self,
+        admin: NamedDependency[AdminDeps],
+        slug: FromPath[str],
+        kind: FromQuery[Literal["plausibility", "all"]] = "plausibility",
+    ) -> FindingsOut:
+        report = admin.manage.findings(slug, plausibility_only=kind == "plausibility")
+        return FindingsOut.from_report(report, kind)
+
+    @get(
+        "/contests/{slug:str}/snapshots",
+        sync_to_thread=True,
+        summary="A contest's published leaderboard snapshots, newest first",
+        responses={**_ERRORS, **_NOT_FOUND},
+    )
+    def snapshots(
+        self, admin: NamedDependency[AdminDeps], slug: FromPath[str], limit: Limit = 50
+    ) -> list[SnapshotOut]:
+        return [SnapshotOut.from_info(s) for s in admin.manage.snapshots(slug, limit)]
+
+    @post(
+        "/contests/{slug:str}/publish",
+        sync_to_thread=True,
+        summary="Rescore and publish now",
+        responses={**_ERRORS, **_NOT_FOUND},
+    )
     def publish(self, admin: NamedDependency[AdminDeps], slug: FromPath[str]) -> SnapshotOut:
-        info = admin.publishing.publish(slug, reason="manual")
-        return SnapshotOut(info.id, slug, info.as_of.isoformat(), info.reason, info.final)
+        return SnapshotOut.from_info(admin.publishing.publish(slug, reason="manual"))
 
-    @get("/contests/{slug:str}/results.csv", sync_to_thread=True, summary="All results as CSV (staff view)")
+    @get(
+        "/contests/{slug:str}/results.csv",
+        sync_to_thread=True,
+        summary="All results as CSV (staff view)",
+        responses={**_ERRORS, **_NOT_FOUND},
+    )
     def results_csv(self, admin: NamedDependency[AdminDeps], slug: FromPath[str]) -> Response[bytes]:
         body = admin.staff.results_csv(slug)
         return Response(
             ("\ufeff" + body).encode("utf-8"),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="ergebnisse-{slug}.csv"'},
+        )
+
+
+# --- the page -----------------------------------------------------------------------------------------
+#: The page runs only its own script and talks only to this origin; the token never leaves it.
+_PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+class AdminPage(Controller):
+    include_in_schema = False
+
+    @get("/admin", sync_to_thread=False)
+    def page(self, request: Request[Any, Any, Any]) -> Template:
+        """The staff's page: a token form, then contests, households, flags, snapshots, rejected records.
+        It holds no data itself: its script calls the admin API with the token from sessionStorage."""
+        lang = pick_language(
+            request.query_params.get("lang"),
+            request.cookies.get("lang"),
+            request.headers.get("accept-language"),
+        )
+        texts = ADMIN_TEXTS[lang]
+        return Template(
+            "admin.html",
+            context={
+                "lang": lang,
+                "other_lang": "en" if lang == "de" else "de",
+                "t": {**TEXTS[lang], **texts},
+                "texts": texts,
+            },
+            headers=_PAGE_HEADERS,
         )

@@ -18,6 +18,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from contest.absences import AbsenceService
 from contest.admin import StaffService
 from contest.db import Database
 from contest.ports import CsvImportPort
@@ -25,7 +26,7 @@ from contest.publishing import PublishingService
 from contest.services import ContestService, HouseholdService, ReadingService
 from contest.settings import WebSettings
 from contest.streams import StreamService
-from web.admin import AdminApi, AdminDeps
+from web.admin import AdminApi, AdminDeps, AdminPage
 from web.auth import SessionSigner
 from web.controllers import LeaderboardApi, PublicPages
 from web.errors import EXCEPTION_HANDLERS
@@ -62,6 +63,7 @@ def create_app(
         signer=SessionSigner(web.secret_key),
         max_upload_bytes=web.max_upload_bytes,
         publishing=boards,
+        absences=AbsenceService(db),
     )
     admin = AdminDeps(
         staff=StaffService(db),
@@ -75,7 +77,7 @@ def create_app(
         route_handlers=[
             # Middleware only where it is needed: the JSON API (the hot path, bearer-token admin) runs
             # without the CSRF check and the language cookie (BENCHMARKS.md, leaderboard over HTTP).
-            Router("/", route_handlers=[PublicPages], middleware=[remember_language]),
+            Router("/", route_handlers=[PublicPages, AdminPage], middleware=[remember_language]),
             Router("/", route_handlers=[Portal], middleware=[csrf, remember_language]),
             LeaderboardApi,
             AdminApi,

@@ -18,7 +18,7 @@ from contest.domain import LeaderboardView
 from contest.publishing import PublishingService
 from contest.services import ContestService
 from web.charts import team_lines_svg
-from web.i18n import TEXTS, fmt_date, fmt_datetime, fmt_number, fmt_percent, pick_language
+from web.i18n import TEXTS, category_label, fmt_date, fmt_datetime, fmt_number, fmt_percent, pick_language
 from web.schemas import ContestOut, LeaderboardOut
 
 #: How often a live-update stream checks for a new snapshot, and how long one stream lasts [s].
@@ -35,6 +35,18 @@ def _int(text: str | None, default: int) -> int:
         return int(text) if text is not None else default
     except ValueError:
         return default
+
+
+def _match_category(value: str | None, categories: tuple[str, ...]) -> str | None:
+    """The category a ``?category=`` value asks for: None (all households) when empty; "5 " is "5+"
+    (an unencoded "+" in a query string arrives as a space); an unknown value stays as it is and
+    selects nobody."""
+    if not value:
+        return None
+    if value in categories:
+        return value
+    plus = value.replace(" ", "+")
+    return plus if plus in categories else value
 
 
 def snapshot_cache_key(request: Request[Any, Any, Any]) -> str:
@@ -83,10 +95,13 @@ class PublicPages(Controller):
     ) -> Template:
         lang = _lang(request)
         snapshot_id, view = boards.latest_with_id(slug)
+        categories = view.categories
+        category = _match_category(request.query_params.get("category"), categories)
+        listed = view.households if category is None else view.in_category(category)
         page = max(1, _int(request.query_params.get("page"), 1))
-        pages = max(1, -(-len(view.households) // PAGE_SIZE))
+        pages = max(1, -(-len(listed) // PAGE_SIZE))
         page = min(page, pages)
-        shown = view.households[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        shown = listed[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         c = view.contest
         total_days = (c.competition_end - c.competition_start).days + 1
         return Template(
@@ -105,6 +120,10 @@ class PublicPages(Controller):
                 households=shown,
                 page=page,
                 pages=pages,
+                categories=[(k, category_label(k, lang)) for k in categories],
+                category=category,
+                category_text=category_label(category, lang) if category is not None else None,
+                show_per_m2=view.has_living_areas,
             ),
         )
 
@@ -147,7 +166,9 @@ class LeaderboardApi(Controller):
         description=(
             "Savings are measured against each household's baseline over competition days that have "
             "data. Fractions are 0..1 (0.12 = 12 %). Households are paged with offset/limit; "
-            "households_total says how many there are. The ETag changes with each publication."
+            "households_total says how many there are. With category, only the households of that "
+            "ranking category (e.g. household size 2), ordered by category_rank; categories lists them. "
+            "The ETag changes with each publication."
         ),
         responses={
             200: ResponseSpec(data_container=LeaderboardOut, description="The newest published leaderboard")
@@ -159,22 +180,36 @@ class LeaderboardApi(Controller):
         slug: FromPath[str],
         offset: Annotated[int, Parameter(ge=0, description="First household of the page")] = 0,
         limit: Annotated[int, Parameter(ge=1, le=1000, description="Households per page")] = 100,
+        category: Annotated[
+            str | None,
+            Parameter(
+                max_length=40,
+                description=(
+                    "Only the households of this ranking category (see categories; with household "
+                    "size classes 1, 2, 3, 4 or 5+), ordered by category_rank"
+                ),
+            ),
+        ] = None,
     ) -> ASGIResponse:
         boards: PublishingService = request.app.state.publishing
         snapshot = boards.current_id(slug)
-        key = (slug, snapshot, offset, limit)
-        cache: dict[tuple[str, int | None, int, int], ASGIResponse] = request.app.state.json_cache
+        key = (slug, snapshot, offset, limit, category)
+        cache: dict[tuple[str, int | None, int, int, str | None], ASGIResponse] = request.app.state.json_cache
         response = cache.get(key)
         if response is None:
             snapshot, view = boards.latest_with_id(slug)  # publishes a never-published contest once
-            key = (slug, snapshot, offset, limit)
+            key = (slug, snapshot, offset, limit, category)
+            categories = view.categories
+            chosen = _match_category(category, categories)
+            # The category is free text: the ETag names it by its position, never by its characters.
+            tag = "" if chosen is None else f"-c{categories.index(chosen) if chosen in categories else 'x'}"
             # The ASGI response holds no per-request state, so one instance serves every request.
             response = ASGIResponse(
-                body=encode_json(LeaderboardOut.from_view(view, offset, limit)),
+                body=encode_json(LeaderboardOut.from_view(view, offset, limit, chosen)),
                 media_type=MediaType.JSON,
                 headers={
                     "cache-control": "public, max-age=30",
-                    "etag": f'"{slug}-{snapshot}-{offset}-{limit}"',
+                    "etag": f'"{slug}-{snapshot}-{offset}-{limit}{tag}"',
                 },
             )
             if len(cache) > 256:
@@ -204,9 +239,7 @@ class LeaderboardApi(Controller):
                 newest = await anyio.to_thread.run_sync(boards.current_id, slug)
                 if newest != last:
                     last = newest
-                    yield ServerSentEventMessage(
-                        data=str(newest or ""), event="snapshot", retry_duration=3000
-                    )
+                    yield ServerSentEventMessage(data=str(newest or ""), event="snapshot", retry=3000)
                 await anyio.sleep(SSE_POLL_S)
 
         return ServerSentEvent(stream())

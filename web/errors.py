@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from contest.errors import ContestError, IngestError, NotFoundError, PermissionDenied
+from contest.errors import (
+    AlreadyExists,
+    ContestError,
+    IngestError,
+    NotAuthenticated,
+    NotFoundError,
+    PermissionDenied,
+)
 from web.i18n import TEXTS, pick_language
 
 log = logging.getLogger(__name__)
@@ -18,6 +26,10 @@ log = logging.getLogger(__name__)
 def status_for(exc: ContestError) -> int:
     if isinstance(exc, NotFoundError):
         return 404
+    if isinstance(exc, NotAuthenticated):
+        return 401
+    if isinstance(exc, AlreadyExists):
+        return 409
     if isinstance(exc, PermissionDenied):
         return 403
     if isinstance(exc, IngestError):
@@ -29,9 +41,20 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api") or request.url.path.startswith("/schema")
 
 
-def _respond(request: Request, status: int, key: str, detail: str) -> Response:
+def _respond(
+    request: Request,
+    status: int,
+    key: str,
+    detail: str,
+    *,
+    extra: Any = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     if _wants_json(request):
-        return Response({"status": status, "error": key, "detail": detail}, status_code=status)
+        body = {"status": status, "error": key, "detail": detail}
+        if extra:  # which field of the input was wrong (Litestar's validation errors)
+            body["extra"] = extra
+        return Response(body, status_code=status, headers=headers)
     lang = pick_language(
         request.query_params.get("lang"), request.cookies.get("lang"), request.headers.get("accept-language")
     )
@@ -46,7 +69,10 @@ def _respond(request: Request, status: int, key: str, detail: str) -> Response:
 def contest_error_handler(request: Request, exc: ContestError) -> Response:
     if exc.key == "auth.signed_out" and not _wants_json(request):
         return Redirect("/portal/")  # type: ignore[return-value]
-    return _respond(request, status_for(exc), exc.key, exc.message)
+    status = status_for(exc)
+    # RFC 9110: a 401 names the scheme the client should authenticate with.
+    headers = {"WWW-Authenticate": 'Bearer realm="admin"'} if status == 401 else None
+    return _respond(request, status, exc.key, exc.message, headers=headers)
 
 
 def http_error_handler(request: Request, exc: HTTPException) -> Response:
@@ -56,7 +82,7 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
         detail = "Die Datei ist zu groß. / The file is too large."
     elif exc.status_code == 403 and "CSRF" in str(exc.detail):
         detail = "Das Formular ist abgelaufen – bitte Seite neu laden. / The form expired, please reload."
-    return _respond(request, exc.status_code, key, detail)
+    return _respond(request, exc.status_code, key, detail, extra=exc.extra)
 
 
 def unexpected_error_handler(request: Request, exc: Exception) -> Response:

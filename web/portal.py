@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as dt
 import io
 import json
 from collections.abc import Iterable, Sequence
@@ -18,15 +19,17 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
+from contest.absences import AbsenceService
 from contest.domain import HouseholdInfo
 from contest.errors import ConfigError, IngestError, PermissionDenied
+from contest.history import Change, RankHistoryService
 from contest.ports import CsvImportPort
 from contest.publishing import PublishingService
 from contest.services import HouseholdDataService, HouseholdService, ReadingService, update_household_settings
 from web.auth import COOKIE, MAX_AGE_S, LoginThrottle, SessionSigner
 from web.charts import daily_bars_svg
 from web.controllers import _lang, page_context
-from web.i18n import TEXTS, fmt_datetime
+from web.i18n import TEXTS, category_label, fmt_datetime, fmt_number, fmt_percent
 from web.pending import PendingUploads
 
 #: Bytes that never occur in a text CSV; their presence means a binary file (zip, xlsx, pdf, image).
@@ -42,6 +45,15 @@ class LoginForm:
 class SettingsForm:
     pseudonym: str
     public: str = ""
+    building_type: str = ""  # "", "flat", "house"
+    electric_hot_water: str = ""  # "", "yes", "no"
+
+
+@dataclass
+class AbsenceForm:
+    first_day: str  # yyyy-mm-dd (HTML date input) or dd.mm.yyyy
+    last_day: str
+    note: str = ""
 
 
 @dataclass
@@ -67,6 +79,7 @@ class PortalDeps:
     max_upload_bytes: int
     publishing: PublishingService | None = None
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    absences: AbsenceService | None = None
 
 
 def _home(
@@ -79,6 +92,8 @@ def _home(
     lang = _lang(request)
     info = portal.households.get(household_id)
     batches = portal.households.batches(household_id)
+    absences = portal.absences.list(household_id) if portal.absences else []
+    history = RankHistoryService(portal.households.db).household(household_id)
     progress = _progress(portal, info, lang)
     return Template(
         "portal.html",
@@ -86,6 +101,10 @@ def _home(
             lang,
             household=info,
             batches=batches,
+            absences=absences,
+            history=history,
+            why=lambda change: describe_change(change, lang),
+            category_label=lambda category: category_label(category, lang),
             max_upload_mb=portal.max_upload_bytes // (1024 * 1024),
             when=lambda v: fmt_datetime(v, "Europe/Berlin", lang),
             **progress,
@@ -117,6 +136,28 @@ def _progress(portal: PortalDeps, info: HouseholdInfo, lang: str) -> dict[str, A
             title=TEXTS[lang]["chart_title"],
         )
     return {"standing": standing, "chart": chart, "contest_info": contest}
+
+
+def describe_change(change: Change, lang: str) -> str:
+    """One reason of a household's rank move, in its language."""
+    t = TEXTS[lang]
+    if change.key == "first":
+        return t["why_first"]
+    if change.key == "status":
+        return t["why_status_ranked"] if change.after == "ranked" else t["why_status_unranked"]
+    if change.key == "others":
+        return t["why_others_up"] if change.after < change.before else t["why_others_down"]
+    if change.key in ("coverage", "savings"):
+        return t[f"why_{change.key}"].format(
+            before=fmt_percent(change.before, lang), after=fmt_percent(change.after, lang)
+        )
+    if change.key == "baseline":
+        return t["why_baseline"].format(
+            before=fmt_number(change.before, lang, 2), after=fmt_number(change.after, lang, 2)
+        )
+    if change.key == "field_size":
+        return t["why_field_size"].format(before=change.before or 0, after=change.after or 0)
+    return ""  # "rank" itself is shown as the move, not as a reason
 
 
 def csv_download(filename: str, header: list[str], rows: Iterable[Sequence[Any]]) -> Response[bytes]:
@@ -151,6 +192,19 @@ def check_upload(data: bytes, max_bytes: int) -> None:
         )
 
 
+def _form_day(text: str) -> dt.date:
+    """A day from a form: ISO (what date inputs send) or German dd.mm.yyyy (typed by hand)."""
+    text = text.strip()
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ConfigError(
+        f"{text!r} ist kein Datum (TT.MM.JJJJ). / {text!r} is not a date (YYYY-MM-DD).", key="absence.date"
+    )
+
+
 class Portal(Controller):
     path = "/portal"
     include_in_schema = False
@@ -162,7 +216,13 @@ class Portal(Controller):
         except PermissionDenied:
             deleted = request.query_params.get("deleted") == "1"
             return Template("portal_login.html", context=page_context(_lang(request), deleted=deleted))
-        return _home(request, portal, household_id, saved=request.query_params.get("saved") == "1")
+        return _home(
+            request,
+            portal,
+            household_id,
+            saved=request.query_params.get("saved") == "1",
+            absence_notice=request.query_params.get("absence"),
+        )
 
     @post("/login", sync_to_thread=True)
     def login(
@@ -314,6 +374,8 @@ class Portal(Controller):
                 household_id,
                 pseudonym=data.pseudonym,
                 public_listing=data.public == "on",
+                building_type=data.building_type or None,
+                electric_hot_water={"yes": True, "no": False}.get(data.electric_hot_water),
             )
         except ConfigError as exc:
             return _home(request, portal, household_id, error=exc.message, status_code=422)
@@ -322,6 +384,41 @@ class Portal(Controller):
                 portal.households.get(household_id).contest_slug, reason="settings"
             )
         return Redirect("/portal/?saved=1")
+
+    @post("/absences", sync_to_thread=True)
+    def add_absence(
+        self,
+        request: Request[Any, Any, Any],
+        portal: NamedDependency[PortalDeps],
+        data: Annotated[AbsenceForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Template | Redirect:
+        """Declare days away (a holiday): they drop out of both periods of the household's score."""
+        household_id = portal.signer.household_id(request)
+        assert portal.absences is not None
+        try:
+            portal.absences.add(household_id, _form_day(data.first_day), _form_day(data.last_day), data.note)
+        except ConfigError as exc:
+            return _home(request, portal, household_id, absence_error=exc.message, status_code=422)
+        self._republish(portal, household_id, "absence")
+        return Redirect("/portal/?absence=saved#absences")
+
+    @post("/absences/{absence_id:int}/delete", sync_to_thread=True)
+    def remove_absence(
+        self, request: Request[Any, Any, Any], portal: NamedDependency[PortalDeps], absence_id: FromPath[int]
+    ) -> Template | Redirect:
+        household_id = portal.signer.household_id(request)
+        assert portal.absences is not None
+        try:
+            portal.absences.remove(household_id, absence_id)
+        except ConfigError as exc:
+            return _home(request, portal, household_id, absence_error=exc.message, status_code=422)
+        self._republish(portal, household_id, "absence")
+        return Redirect("/portal/?absence=removed#absences")
+
+    @staticmethod
+    def _republish(portal: PortalDeps, household_id: int, reason: str) -> None:
+        if portal.publishing is not None:
+            portal.publishing.publish_soon(portal.households.get(household_id).contest_slug, reason=reason)
 
     @post("/delete", sync_to_thread=True)
     def delete_account(

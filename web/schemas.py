@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from contest.domain import ContestInfo, HouseholdStanding, LeaderboardView, TeamStanding
 
@@ -100,6 +101,12 @@ class HouseholdOut:
     co2_saved_kg: float | None
     #: the uncertainty interval overlaps a ranked neighbour's widely
     statistically_tied: bool
+    #: ranking category, e.g. "1", "2", "3", "4", "5+" persons; None when the contest has none
+    category: str | None
+    #: rank within the category (ranks count every participant, listed or not)
+    category_rank: int | None
+    #: savings per m² of living area [kWh/m²]; None without a living area or a rank
+    savings_kwh_per_m2: float | None
 
     @classmethod
     def from_standing(cls, h: HouseholdStanding) -> HouseholdOut:
@@ -116,6 +123,9 @@ class HouseholdOut:
             h.competition_coverage_fraction,
             h.co2_saved_kg,
             h.statistically_tied,
+            h.category,
+            h.category_rank,
+            h.savings_kwh_per_m2,
         )
 
 
@@ -133,6 +143,19 @@ class CityOut:
 
 
 @dataclass(frozen=True)
+class ProvenanceOut:
+    method: str
+    input_fingerprint: str
+    parameters: dict[str, Any]
+
+    @classmethod
+    def from_dict(cls, p: dict[str, Any]) -> ProvenanceOut:
+        return cls(
+            str(p.get("method", "")), str(p.get("input_fingerprint", "")), dict(p.get("parameters", {}))
+        )
+
+
+@dataclass(frozen=True)
 class LeaderboardOut:
     contest: ContestOut
     as_of: dt.datetime
@@ -140,13 +163,24 @@ class LeaderboardOut:
     city: CityOut
     teams: list[TeamOut]
     households: list[HouseholdOut]
-    #: opted-in households in all; ``households`` is the page [offset, offset + limit) of them
+    #: opted-in households in all (of ``category`` when given); ``households`` is the page
+    #: [offset, offset + limit) of them
     households_total: int
     offset: int
     limit: int
+    #: the category the households are filtered to (ordered by category_rank), or None: all households
+    category: str | None = None
+    #: the categories of the listed households, for ``?category=``
+    categories: list[str] = field(default_factory=list)
+    #: how this result was computed: the baseline method, every parameter and the sha256 fingerprint
+    #: of the inputs; the same inputs give the same leaderboard (docs/scoring.md, reproducible results)
+    provenance: ProvenanceOut | None = None
 
     @classmethod
-    def from_view(cls, v: LeaderboardView, offset: int = 0, limit: int = 100) -> LeaderboardOut:
+    def from_view(
+        cls, v: LeaderboardView, offset: int = 0, limit: int = 100, category: str | None = None
+    ) -> LeaderboardOut:
+        households = v.households if category is None else v.in_category(category)
         return cls(
             contest=ContestOut.from_info(v.contest),
             as_of=v.as_of,
@@ -161,10 +195,13 @@ class LeaderboardOut:
                 v.city.co2_saved_kg,
             ),
             teams=[TeamOut.from_standing(t) for t in v.teams],
-            households=[HouseholdOut.from_standing(h) for h in v.households[offset : offset + limit]],
-            households_total=len(v.households),
+            households=[HouseholdOut.from_standing(h) for h in households[offset : offset + limit]],
+            households_total=len(households),
             offset=offset,
             limit=limit,
+            category=category,
+            categories=list(v.categories),
+            provenance=ProvenanceOut.from_dict(v.provenance) if v.provenance else None,
         )
 
 

@@ -37,10 +37,12 @@ def env(db: Database, tmp_path: Path) -> Iterator[tuple[str, str, dict[str, str]
 
 def test_admin_api_needs_a_valid_staff_token(env: tuple[str, str, dict[str, str]], db: Database) -> None:
     url, token, _ = env
-    assert httpx.get(f"{url}/api/admin/contests").status_code == 403
+    # 401 (not authenticated) with the scheme to use, for a missing and for a wrong token
+    missing = httpx.get(f"{url}/api/admin/contests")
+    assert missing.status_code == 401 and missing.headers["www-authenticate"].startswith("Bearer")
     assert (
         httpx.get(f"{url}/api/admin/contests", headers={"Authorization": "Bearer cst_wrong"}).status_code
-        == 403
+        == 401
     )
     ok = httpx.get(f"{url}/api/admin/contests", headers={"Authorization": f"Bearer {token}"})
     assert ok.status_code == 200 and ok.json()[0]["slug"] == "test-2026"
@@ -52,7 +54,7 @@ def test_admin_api_needs_a_valid_staff_token(env: tuple[str, str, dict[str, str]
     StaffService(db).revoke("stadt-team")
     assert (
         httpx.get(f"{url}/api/admin/contests", headers={"Authorization": f"Bearer {token}"}).status_code
-        == 403
+        == 401
     )
 
 
@@ -103,7 +105,7 @@ def test_households_cannot_reach_admin_and_wrong_codes_are_rate_limited(
     cookie = signed_in.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("samesite", "SameSite")
     # A signed-in household's cookie is no staff token.
-    assert client.get("/api/admin/contests").status_code == 403
+    assert client.get("/api/admin/contests").status_code == 401
     other = httpx.Client(base_url=url)
     other.get("/portal/")
     csrf = {"x-csrftoken": other.cookies.get("csrftoken") or ""}

@@ -1,0 +1,315 @@
+// The staff's admin page: calls only the admin JSON API (/api/admin/...) with the staff token, which is
+// kept in sessionStorage (this tab only, gone when it closes). Every value from the API is put on the
+// page as text (textContent), never as HTML: pseudonyms and rejected payloads come from outside.
+(function () {
+  "use strict";
+
+  const API = "/api/admin";
+  const TOKEN_KEY = "contest-admin-token";
+  const texts = JSON.parse(document.getElementById("admin-texts").textContent);
+  const lang = document.documentElement.lang || "de";
+  const $ = (id) => document.getElementById(id);
+  const state = { contest: null, households: [] };
+
+  function t(key, vars) {
+    let text = texts[key] || key;
+    for (const [name, value] of Object.entries(vars || {})) text = text.replace("{" + name + "}", String(value));
+    return text;
+  }
+
+  function when(iso, timeZone) {
+    if (!iso) return "–";
+    const options = { dateStyle: "short", timeStyle: "short", timeZone: timeZone || "Europe/Berlin" };
+    return new Intl.DateTimeFormat(lang, options).format(new Date(iso));
+  }
+
+  function day(iso) {
+    if (!iso) return "–";
+    const [y, m, d] = iso.split("-");
+    return lang === "de" ? `${d}.${m}.${y}` : iso;
+  }
+
+  function number(value, digits) {
+    if (value === null || value === undefined) return "–";
+    return new Intl.NumberFormat(lang, { maximumFractionDigits: digits }).format(value);
+  }
+
+  function say(message) {
+    $("status").textContent = message;
+    $("error").hidden = true;
+  }
+
+  function fail(error) {
+    $("error").textContent = `${t("admin_error")}: ${error.message || error}`;
+    $("error").hidden = false;
+  }
+
+  class ApiError extends Error {
+    constructor(status, message) {
+      super(message);
+      this.status = status;
+    }
+  }
+
+  async function api(method, path, body) {
+    const headers = { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) || ""}`, Accept: "application/json" };
+    const init = { method, headers };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    const response = await fetch(API + path, init);
+    if (response.status === 401) {
+      signOut();
+      throw new ApiError(401, t("admin_token_invalid"));
+    }
+    if (!response.ok) {
+      let detail = response.statusText;
+      try {
+        const problem = await response.json();
+        detail = problem.detail || detail;
+        if (problem.extra) detail += " " + JSON.stringify(problem.extra);
+      } catch (_) { /* not JSON */ }
+      throw new ApiError(response.status, detail);
+    }
+    if (response.status === 204) return null;
+    const type = response.headers.get("content-type") || "";
+    return type.includes("json") ? response.json() : response.blob();
+  }
+
+  // --- small DOM helpers ------------------------------------------------------------------------
+  function cell(row, text, className, header) {
+    const td = document.createElement(header ? "th" : "td");
+    if (header) td.scope = "row";
+    if (className) td.className = className;
+    td.textContent = text === null || text === undefined ? "–" : String(text);
+    row.appendChild(td);
+    return td;
+  }
+
+  function button(label, onClick, className, description) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = label;
+    if (className) b.className = className;
+    if (description) b.setAttribute("aria-label", description);
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  function fill(tableId, emptyId, items, render) {
+    const body = $(tableId).querySelector("tbody");
+    body.replaceChildren();
+    for (const item of items) {
+      const row = document.createElement("tr");
+      render(row, item);
+      body.appendChild(row);
+    }
+    $(tableId).hidden = items.length === 0;
+    $(emptyId).hidden = items.length > 0;
+  }
+
+  // --- signing in -----------------------------------------------------------------------------
+  function signOut() {
+    sessionStorage.removeItem(TOKEN_KEY);
+    state.contest = null;
+    $("workspace").hidden = true;
+    $("contest").hidden = true;
+    $("signin").hidden = false;
+  }
+
+  async function start() {
+    try {
+      await loadContests();
+      $("signin").hidden = true;
+      $("workspace").hidden = false;
+      say(t("admin_signed_in"));
+      await loadRejected();
+    } catch (error) {
+      fail(error);
+    }
+  }
+
+  $("token-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    sessionStorage.setItem(TOKEN_KEY, $("token").value.trim());
+    $("token").value = "";
+    start();
+  });
+
+  $("sign-out").addEventListener("click", () => {
+    signOut();
+    say(t("admin_signed_out"));
+  });
+
+  // --- contests -------------------------------------------------------------------------------
+  async function loadContests() {
+    const contests = await api("GET", "/contests");
+    fill("contests", "no-contests", contests, (row, c) => {
+      cell(row, c.slug, null, true);
+      cell(row, c.name);
+      cell(row, t(`admin_status_${c.status}`));
+      cell(row, `${day(c.competition.start)} – ${day(c.competition.end)}`);
+      cell(row, c.households, "num");
+      const actions = cell(row, "");
+      actions.appendChild(button(t("admin_open"), () => openContest(c.slug).catch(fail), null, `${t("admin_open")}: ${c.name}`));
+    });
+  }
+
+  async function openContest(slug) {
+    say(t("admin_loading"));
+    const contest = await api("GET", `/contests/${encodeURIComponent(slug)}`);
+    state.contest = contest;
+    $("contest-name").textContent = contest.name;
+    $("contest-meta").textContent =
+      `${contest.slug} · ${t(`admin_status_${contest.status}`)} · ${day(contest.competition.start)} – ` +
+      `${day(contest.competition.end)} · ${contest.households} ${t("admin_households")}`;
+    $("contest").hidden = false;
+    $("new-code").hidden = true;
+    $("edit-form").hidden = true;
+    await Promise.all([loadHouseholds(), loadFlags(), loadSnapshots()]);
+    say("");
+  }
+
+  function contestPath(suffix) {
+    return `/contests/${encodeURIComponent(state.contest.slug)}${suffix}`;
+  }
+
+  // --- households -----------------------------------------------------------------------------
+  async function loadHouseholds() {
+    state.households = await api("GET", contestPath("/households"));
+    fill("households", "no-households", state.households, (row, h) => {
+      row.id = `household-${h.id}`;
+      cell(row, h.id, "num");
+      cell(row, h.pseudonym, null, true);
+      cell(row, h.team || t("admin_no_team"));
+      cell(row, h.persons, "num");
+      cell(row, number(h.living_area_m2, 1), "num");
+      cell(row, h.public ? t("admin_yes") : t("admin_no"));
+      cell(row, h.meters.join(", "));
+      cell(row, day(h.last_data_day));
+      const actions = cell(row, "");
+      actions.appendChild(button(t("admin_edit"), () => editHousehold(h), "link", `${t("admin_edit")}: ${h.pseudonym}`));
+      actions.appendChild(document.createTextNode(" · "));
+      actions.appendChild(button(t("admin_new_code"), () => newCode(h).catch(fail), "link", `${t("admin_new_code")}: ${h.pseudonym}`));
+    });
+  }
+
+  function editHousehold(h) {
+    $("edit-title").textContent = t("admin_edit_title", { name: h.pseudonym });
+    $("edit-id").value = String(h.id);
+    const select = $("edit-team");
+    select.replaceChildren();
+    const none = new Option(t("admin_no_team"), "");
+    select.appendChild(none);
+    for (const team of state.contest.teams) select.appendChild(new Option(team.name, team.name));
+    select.value = h.team || "";
+    $("edit-persons").value = String(h.persons);
+    $("edit-public").checked = h.public;
+    $("edit-form").hidden = false;
+    $("edit-team").focus();
+  }
+
+  $("edit-cancel").addEventListener("click", () => {
+    $("edit-form").hidden = true;
+  });
+
+  $("edit-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const id = Number($("edit-id").value);
+    const change = {
+      team: $("edit-team").value || null,
+      persons: Number($("edit-persons").value),
+      public: $("edit-public").checked,
+    };
+    try {
+      await api("PATCH", `/households/${id}`, change);
+      $("edit-form").hidden = true;
+      await loadHouseholds();
+      say(t("admin_saved"));
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+  async function newCode(h) {
+    if (!window.confirm(t("admin_new_code_confirm", { name: h.pseudonym }))) return;
+    const issued = await api("POST", `/households/${h.id}/access-code`);
+    $("new-code-label").textContent = t("admin_new_code_done", { name: issued.pseudonym });
+    $("new-code-value").textContent = issued.access_code;
+    $("new-code").hidden = false;
+    await loadHouseholds();
+  }
+
+  // --- flags, snapshots, publishing, results ----------------------------------------------------
+  async function loadFlags() {
+    const report = await api("GET", contestPath("/findings"));
+    $("flags-as-of").textContent = t("admin_flags_as_of", { as_of: when(report.as_of, state.contest.timezone) });
+    fill("flags", "no-flags", report.findings, (row, f) => {
+      cell(row, f.pseudonym || f.subject, null, true);
+      cell(row, f.key);
+      cell(row, f.detail);
+      const evidence = Object.assign({}, f.data);
+      delete evidence.household_id;
+      cell(row, JSON.stringify(evidence));
+    });
+  }
+
+  async function loadSnapshots() {
+    const snapshots = await api("GET", contestPath("/snapshots?limit=20"));
+    fill("snapshots", "no-snapshots", snapshots, (row, s) => {
+      cell(row, s.id, "num", true);
+      cell(row, when(s.as_of, state.contest.timezone));
+      cell(row, when(s.published_at, state.contest.timezone));
+      cell(row, texts[`admin_reason_${s.reason}`] || s.reason);
+      cell(row, s.final ? t("admin_yes") : t("admin_no"));
+    });
+  }
+
+  $("publish").addEventListener("click", async () => {
+    const publishButton = $("publish");
+    publishButton.disabled = true;
+    say(t("admin_loading"));
+    try {
+      const snapshot = await api("POST", contestPath("/publish"));
+      await Promise.all([loadSnapshots(), loadFlags()]);
+      say(t("admin_published", { id: snapshot.id }));
+    } catch (error) {
+      fail(error);
+    } finally {
+      publishButton.disabled = false;
+    }
+  });
+
+  $("results-csv").addEventListener("click", async () => {
+    try {
+      const blob = await api("GET", contestPath("/results.csv"));
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(blob);
+      link.download = `ergebnisse-${state.contest.slug}.csv`;
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+  // --- the rejected-records store ----------------------------------------------------------------
+  async function loadRejected() {
+    const records = await api("GET", "/rejected?limit=100");
+    fill("rejected", "no-rejected", records, (row, r) => {
+      cell(row, r.id, "num", true);
+      cell(row, when(r.created_at));
+      cell(row, r.source);
+      cell(row, r.meter);
+      cell(row, r.line_no !== null ? r.line_no : r.topic);
+      cell(row, `${r.reason} (${r.key})`);
+      const raw = r.raw.length > 120 ? r.raw.slice(0, 120) + "…" : r.raw;
+      cell(row, raw, "raw");
+    });
+  }
+
+  if (sessionStorage.getItem(TOKEN_KEY)) start();
+})();
