@@ -41,7 +41,7 @@ from contest.models import (
     StaffToken,
     Team,
 )
-from contest.publishing import PublishingService, SnapshotInfo
+from contest.publishing import PublishingService, SnapshotInfo, finding_to_json, jsonable
 from contest.services import (
     SOURCES,
     UNCHANGED,
@@ -51,6 +51,8 @@ from contest.services import (
     MeterService,
     _clean_name,
     _contest_info,
+    check_living_area_m2,
+    check_persons,
 )
 from contest.streams import ANY_CHANNEL, StreamService
 from scoring.schema import PLAUSIBILITY_FINDINGS
@@ -59,8 +61,6 @@ from scoring.schema import PLAUSIBILITY_FINDINGS
 MAX_ROW_ID = 2_147_483_647
 
 #: Limits of a household's facts (the same as when it is added, ``HouseholdService.add``).
-PERSONS_RANGE = (1, 50)
-LIVING_AREA_M2_RANGE = (5.0, 10_000.0)
 
 
 def _hash(token: str) -> str:
@@ -192,23 +192,6 @@ class RejectedInfo:
 
 
 # --- checks -----------------------------------------------------------------------------------------
-def check_persons(persons: int) -> int:
-    low, high = PERSONS_RANGE
-    if isinstance(persons, bool) or not isinstance(persons, int) or not low <= persons <= high:
-        raise ConfigError(f"persons must be a whole number between {low} and {high}, got {persons!r}")
-    return persons
-
-
-def check_living_area_m2(area_m2: float | None) -> float | None:
-    """The living area [m²], or None (not stated)."""
-    if area_m2 is None:
-        return None
-    low, high = LIVING_AREA_M2_RANGE
-    if not (math.isfinite(area_m2) and low <= area_m2 <= high):
-        raise ConfigError(f"living_area_m2 must be between {low:g} and {high:,.0f} m², got {area_m2}")
-    return float(area_m2)
-
-
 def _check_meter_kind(external_id: str, carrier: str, kind: str) -> str:
     external_id = _clean_name(external_id, "meter id", 120)
     if carrier not in CARRIERS:
@@ -225,21 +208,6 @@ def _text_key(value: str) -> bool:
 
 def _row_id(value: int) -> bool:
     return 1 <= value <= MAX_ROW_ID
-
-
-def _jsonable(value: Any) -> Any:
-    """Plain JSON values (findings' evidence may hold numpy scalars, dates, tuples)."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if hasattr(value, "item") and callable(value.item):  # numpy scalar
-        return _jsonable(value.item())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 # --- staff tokens, rejected records, results ------------------------------------------------------
@@ -521,7 +489,7 @@ class ContestAdminService:
                 entry["meters"] = meters
                 households.append(entry)
             doc["households"] = households
-            return _jsonable(doc)  # type: ignore[no-any-return]
+            return jsonable(doc)  # type: ignore[no-any-return]
 
     # --- teams ------------------------------------------------------------------------------------
     def teams(self, slug: str) -> list[TeamInfo]:
@@ -785,44 +753,52 @@ class ContestAdminService:
         (implausibly high days, a possible vacancy, a drop to zero) or, with ``plausibility_only``
         False, every finding.
 
-        Snapshots publish only the number of findings, so the contest is scored again as of the newest
-        snapshot (the data as stored now); without a snapshot, as of now. Kept per snapshot."""
+        They are stored with each snapshot at publication (staff only; the public gets their count) and
+        read from the newest one. A snapshot from before findings were stored gets the contest scored
+        again as of its time (the data as stored now); that result is kept per snapshot."""
         with self.db.session() as session:
             contest = _get_contest(session, slug)
-            newest = session.execute(
-                select(LeaderboardSnapshot.id, LeaderboardSnapshot.as_of)
+            newest = session.scalars(
+                select(LeaderboardSnapshot)
                 .where(LeaderboardSnapshot.contest_id == contest.id)
                 .order_by(LeaderboardSnapshot.id.desc())
                 .limit(1)
             ).first()
+            snapshot = (newest.id, newest.as_of, newest.body) if newest is not None else None
         with self._lock:
             cached = self._findings.get(slug)
-        if newest is not None and cached is not None and cached[0] == newest[0]:
+        if snapshot is not None and cached is not None and cached[0] == snapshot[0]:
             report = cached[1]
         else:
-            as_of = newest[1] if newest is not None else self.publishing.clock()
-            view = self.publishing.boards.leaderboard(slug, as_of, public_only=False)
-            names = {h.household_id: h.pseudonym for h in view.households}
+            if snapshot is not None and "staff_findings" in snapshot[2]:
+                as_of = snapshot[1]
+                stored = list(snapshot[2]["staff_findings"])
+                names = {h["household_id"]: h["pseudonym"] for h in snapshot[2].get("all_households", [])}
+            else:
+                view = self.publishing.boards.leaderboard(
+                    slug, snapshot[1] if snapshot else self.publishing.clock(), public_only=False
+                )
+                as_of = view.as_of
+                stored = [finding_to_json(f) for f in view.findings]
+                names = {h.household_id: h.pseudonym for h in view.households}
             records = []
-            for f in view.findings:
-                data = _jsonable(dict(getattr(f, "data", {}) or {}))
-                subject = str(getattr(f, "subject", "") or "")
-                household_id = _household_of(subject, data)
+            for f in stored:
+                household_id = _household_of(f["subject"], f["data"])
                 records.append(
                     FindingRecord(
-                        key=str(f.key),
-                        detail=str(f.detail),
-                        subject=subject,
-                        plausibility=f.key in PLAUSIBILITY_FINDINGS,
+                        key=f["key"],
+                        detail=f["detail"],
+                        subject=f["subject"],
+                        plausibility=f["key"] in PLAUSIBILITY_FINDINGS,
                         household_id=household_id,
                         pseudonym=names.get(household_id) if household_id is not None else None,
-                        data=data,
+                        data=f["data"],
                     )
                 )
-            report = FindingsReport(slug, view.as_of, newest[0] if newest else None, tuple(records))
-            if newest is not None:
+            report = FindingsReport(slug, as_of, snapshot[0] if snapshot else None, tuple(records))
+            if snapshot is not None:
                 with self._lock:
-                    self._findings[slug] = (newest[0], report)
+                    self._findings[slug] = (snapshot[0], report)
         if plausibility_only:
             report = dataclasses.replace(report, findings=tuple(f for f in report.findings if f.plausibility))
         return report

@@ -228,16 +228,24 @@ def demo(
         typer.echo(
             f"Imported {len(written.households)} files: {stored} readings stored, {rejected} rows rejected."
         )
+        from contest.admin import ContestAdminService
         from contest.publishing import PublishingService
 
         publishing = PublishingService(db)
         publishing.publish(written.slug, reason="import")
         view = publishing.latest(written.slug)
+        # A household to try the portal with: the best-placed listed one gets a fresh access code.
+        sample = next((h for h in view.households if h.rank is not None), None)
+        code = (
+            ContestAdminService(db, publishing).issue_access_code(sample.household_id)[1] if sample else None
+        )
         publishing.close()
     except ContestError as exc:
         raise _fail(exc) from exc
     ranked = sum(1 for h in view.households if h.rank is not None)
     typer.echo(f"Scored: {len(view.teams)} teams, {ranked} public households ranked.")
+    if sample is not None:
+        typer.echo(f"Try the household portal as {sample.pseudonym!r} with the access code {code}")
     if serve_after:
         _serve(db, settings, host, port)
 

@@ -76,9 +76,11 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             return None
         if isinstance(value, int):
             return _EPOCH + dt.timedelta(microseconds=value)
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
+        # Anything else is what the PostgreSQL driver returns for timestamptz: a datetime.
+        stored: dt.datetime = value
+        if stored.tzinfo is None:
+            return stored.replace(tzinfo=dt.UTC)
+        return stored.astimezone(dt.UTC)
 
 
 def utcnow() -> dt.datetime:

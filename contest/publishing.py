@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import math
 import threading
 import time
 import zlib
@@ -29,21 +30,37 @@ log = logging.getLogger(__name__)
 
 
 # --- snapshots as JSON ------------------------------------------------------------------------------
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """Plain JSON values: dataclasses, dates, tuples and numpy scalars converted; NaN and infinities
+    (which JSON columns refuse) become None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        return jsonable(value.item())
     return value
 
 
+def finding_to_json(finding: Any) -> dict[str, Any]:
+    """A scoring finding as stored with a snapshot for the staff (key, detail, subject, evidence)."""
+    return {
+        "key": str(finding.key),
+        "detail": str(finding.detail),
+        "subject": str(getattr(finding, "subject", "") or ""),
+        "data": jsonable(dict(getattr(finding, "data", {}) or {})),
+    }
+
+
 def view_to_json(view: LeaderboardView) -> dict[str, Any]:
-    """The public leaderboard as JSON (findings stay with the staff: only their count is published)."""
-    body = _jsonable(dataclasses.replace(view, findings=()))
+    """The public leaderboard as JSON (findings stay with the staff: only their count is public)."""
+    body = jsonable(dataclasses.replace(view, findings=()))
     body["findings_count"] = len(view.findings)
     return body  # type: ignore[no-any-return]
 
@@ -130,7 +147,9 @@ class PublishingService:
             teams=tuple(t for t in full.teams if t.members >= k),
         )
         body = view_to_json(view)
-        body["all_households"] = [_jsonable(h) for h in full.households]
+        body["all_households"] = [jsonable(h) for h in full.households]
+        # For the staff's review of plausibility flags (never in the public API or pages).
+        body["staff_findings"] = [finding_to_json(f) for f in full.findings]
         digest = content_hash(body)
         with self.db.session() as session:
             contest = session.scalars(select(Contest).where(Contest.slug == slug)).one()

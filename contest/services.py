@@ -322,7 +322,8 @@ class MeterService:
 def _epoch_us(ts: pd.Series) -> np.ndarray:
     """UTC timestamps as int64 microseconds since 1970 (how SQLite stores them, see models.UTCDateTime)."""
     naive_utc = ts.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
-    return naive_utc.astype("datetime64[us]").astype("int64")
+    epoch_us: np.ndarray = naive_utc.astype("datetime64[us]").astype("int64")
+    return epoch_us
 
 
 def pg_copy_readings(
@@ -883,6 +884,28 @@ def _clean_name(value: str, what: str, max_len: int) -> str:
     return text
 
 
+#: Limits of a household's facts (sanity, not policy).
+PERSONS_RANGE = (1, 50)
+LIVING_AREA_M2_RANGE = (5.0, 10_000.0)
+
+
+def check_persons(persons: int) -> int:
+    low, high = PERSONS_RANGE
+    if isinstance(persons, bool) or not isinstance(persons, int) or not low <= persons <= high:
+        raise ConfigError(f"persons must be a whole number between {low} and {high}, got {persons!r}")
+    return persons
+
+
+def check_living_area_m2(area_m2: float | None) -> float | None:
+    """The living area [m²], or None (not stated)."""
+    if area_m2 is None:
+        return None
+    low, high = LIVING_AREA_M2_RANGE
+    if not (math.isfinite(area_m2) and low <= area_m2 <= high):
+        raise ConfigError(f"living_area_m2 must be between {low:g} and {high:,.0f} m², got {area_m2}")
+    return float(area_m2)
+
+
 def _household_info(h: Household) -> HouseholdInfo:
     return HouseholdInfo(
         id=h.id,
@@ -924,14 +947,10 @@ class HouseholdService:
 
         The code is shown once: only its hash is stored.
         """
-        if persons < 1 or persons > 50:
-            raise ConfigError(f"persons must be between 1 and 50, got {persons}")
+        check_persons(persons)
         pseudonym = _clean_name(pseudonym, "pseudonym", 80)
         team = _clean_name(team, "team", 200) if team is not None else None
-        if living_area_m2 is not None and not (
-            math.isfinite(living_area_m2) and 5 <= living_area_m2 <= 10_000
-        ):
-            raise ConfigError(f"living_area_m2 must be between 5 and 10,000 m², got {living_area_m2}")
+        living_area_m2 = check_living_area_m2(living_area_m2)
         _check_building_type(building_type)
         for m in meters:
             _clean_name(m.external_id, "meter id", 120)

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Insert, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -175,17 +175,18 @@ class StreamService:
             if r.meter_id not in earliest or r.ts_utc < earliest[r.meter_id]:
                 earliest[r.meter_id] = r.ts_utc
         values = [{"meter_id": m, "since_utc": ts} for m, ts in earliest.items()]
+        stmt: Insert
         if session.connection().dialect.name == "sqlite":
-            stmt = sqlite.insert(DailyDirty).values(values)
-            stmt = stmt.on_conflict_do_update(
+            sqlite_insert = sqlite.insert(DailyDirty).values(values)
+            stmt = sqlite_insert.on_conflict_do_update(
                 index_elements=[DailyDirty.meter_id],
-                set_={"since_utc": func.min(DailyDirty.since_utc, stmt.excluded.since_utc)},
+                set_={"since_utc": func.min(DailyDirty.since_utc, sqlite_insert.excluded.since_utc)},
             )
         else:
-            stmt = postgresql.insert(DailyDirty).values(values)
-            stmt = stmt.on_conflict_do_update(
+            pg_insert = postgresql.insert(DailyDirty).values(values)
+            stmt = pg_insert.on_conflict_do_update(
                 index_elements=[DailyDirty.meter_id],
-                set_={"since_utc": func.least(DailyDirty.since_utc, stmt.excluded.since_utc)},
+                set_={"since_utc": func.least(DailyDirty.since_utc, pg_insert.excluded.since_utc)},
             )
         session.execute(stmt)
 

@@ -14,7 +14,8 @@ import pint
 
 from contest.errors import IngestError
 
-ureg = pint.UnitRegistry()
+#: Magnitudes in this project are plain floats (see the module docstring).
+ureg: pint.UnitRegistry[float] = pint.UnitRegistry()
 # Billing parameters of gas (DVGW G 685), defined as named quantities so the conversion
 # E [kWh] = V_b [m³] x Z x H_s,eff [kWh/m³] reads as what it is.
 ureg.define("zustandszahl = [] = Z")

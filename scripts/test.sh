@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the tests need (system packages as root, Python deps in .venv) and runs them:
-# lint of the import rules, then pytest on SQLite and on a real PostgreSQL, with a real Mosquitto and
-# headless Chromium.
+# lint of the import rules, mypy (strict), then pytest on SQLite and on a real PostgreSQL, with a real
+# Mosquitto and headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -25,4 +25,5 @@ if [ ! -x .venv-opendsm/bin/python ]; then
 fi
 export CONTEST_OPENDSM_PYTHON="$PWD/.venv-opendsm/bin/python"
 .venv/bin/lint-imports --config pyproject.toml
+.venv/bin/mypy contest scoring ingest web
 exec .venv/bin/pytest "$@"

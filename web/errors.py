@@ -37,19 +37,19 @@ def status_for(exc: ContestError) -> int:
     return 400
 
 
-def _wants_json(request: Request) -> bool:
+def _wants_json(request: Request[Any, Any, Any]) -> bool:
     return request.url.path.startswith("/api") or request.url.path.startswith("/schema")
 
 
 def _respond(
-    request: Request,
+    request: Request[Any, Any, Any],
     status: int,
     key: str,
     detail: str,
     *,
     extra: Any = None,
     headers: dict[str, str] | None = None,
-) -> Response:
+) -> Response[Any]:
     if _wants_json(request):
         body = {"status": status, "error": key, "detail": detail}
         if extra:  # which field of the input was wrong (Litestar's validation errors)
@@ -63,19 +63,19 @@ def _respond(
         template_name="error.html",
         context={"t": TEXTS[lang], "lang": lang, "status": status, "title": title, "detail": detail},
         status_code=status,
-    )  # type: ignore[return-value]
+    )
 
 
-def contest_error_handler(request: Request, exc: ContestError) -> Response:
+def contest_error_handler(request: Request[Any, Any, Any], exc: ContestError) -> Response[Any]:
     if exc.key == "auth.signed_out" and not _wants_json(request):
-        return Redirect("/portal/")  # type: ignore[return-value]
+        return Redirect("/portal/")
     status = status_for(exc)
     # RFC 9110: a 401 names the scheme the client should authenticate with.
     headers = {"WWW-Authenticate": 'Bearer realm="admin"'} if status == 401 else None
     return _respond(request, status, exc.key, exc.message, headers=headers)
 
 
-def http_error_handler(request: Request, exc: HTTPException) -> Response:
+def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     key = "http.not_found" if exc.status_code == 404 else f"http.{exc.status_code}"
     detail = exc.detail
     if exc.status_code == 413:
@@ -85,7 +85,7 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
     return _respond(request, exc.status_code, key, detail, extra=exc.extra)
 
 
-def unexpected_error_handler(request: Request, exc: Exception) -> Response:
+def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     # Never a stack trace to the visitor; the log keeps it.
     log.exception("unexpected error on %s", request.url.path)
     return _respond(

@@ -6,6 +6,8 @@ import datetime as dt
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from litestar.enums import ScopeType
+
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -521,7 +523,7 @@ def pick_language(
     ``lang`` cookie), or a browser that prefers English to German (Accept-Language, by q-value)."""
     for choice in (query_lang, cookie_lang):
         if choice in LANGUAGES:
-            return choice  # type: ignore[return-value]
+            return choice
     if accept_language:
         ranked = []
         for position, part in enumerate(accept_language.split(",")):
@@ -554,7 +556,7 @@ def _group(number: str, sep: str) -> str:
     head, _, tail = number.partition(".")
     sign = "-" if head.startswith("-") else ""
     head = head.lstrip("-")
-    groups = []
+    groups: list[str] = []
     while len(head) > 3:
         groups.insert(0, head[-3:])
         head = head[:-3]
@@ -567,6 +569,8 @@ def fmt_number(value: float | None, lang: str, decimals: int = 1) -> str:
     if value is None:
         return "–"
     text = f"{value:.{decimals}f}"
+    if text.startswith("-") and not text.strip("-0."):
+        text = text[1:]  # -0.0004 shows as 0,0, not as -0,0
     return _group(text, "." if lang == "de" else ",")
 
 
@@ -604,14 +608,17 @@ def remember_language(app: ASGIApp) -> ASGIApp:
     (Only on pages: the JSON API does not pay for it.)"""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        cookie = _language_cookie(scope) if scope["type"] == "http" else None
+        cookie = _language_cookie(scope) if scope["type"] == ScopeType.HTTP else None
         if cookie is None:
             await app(scope, receive, send)
             return
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message.setdefault("headers", []).append((b"set-cookie", cookie))
+                # ASGI allows any iterable of headers here; copy it to a list to add ours.
+                headers = list(message.get("headers", ()))
+                headers.append((b"set-cookie", cookie))
+                message["headers"] = headers
             await send(message)
 
         await app(scope, receive, send_with_cookie)

@@ -13,10 +13,12 @@ from typing import Any
 
 import httpx
 import pytest
+from litestar.testing import TestClient
 
 from contest.admin import StaffService
 from contest.config import read_contest_config
 from contest.db import Database
+from contest.models import LeaderboardSnapshot
 from contest.services import ContestService, HouseholdService, ReadingService
 from contest.settings import MqttSettings, WebSettings
 from ingest.importer import CsvImporter
@@ -384,6 +386,12 @@ def test_plausibility_flags_of_the_latest_scoring_come_with_their_evidence(
         "scoring.drop_to_zero",
         "Zaunkönig",
     ) in keys
+    # They were stored with the snapshot for the staff; the public leaderboard holds only their count.
+    with admin.db.session() as session:
+        body = session.get(LeaderboardSnapshot, snapshot["id"]).body  # type: ignore[union-attr]
+    assert len(body["staff_findings"]) == len(everything["findings"]) == body["findings_count"]
+    with TestClient(create_app(admin.db)) as public:
+        assert "drop_to_zero" not in public.get(f"/api/contests/{SLUG}/leaderboard").text
     _error(admin.client.get(f"/contests/{SLUG}/findings", params={"kind": "some"}), 400)
     _error(admin.client.get("/contests/no-such-contest/findings"), 404)
 

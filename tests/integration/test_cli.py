@@ -82,7 +82,7 @@ def test_household_add_prints_a_code_that_signs_in(run: CliRunner, tmp_path: Pat
     db.dispose()
 
 
-def test_demo_builds_scores_and_ranks_a_contest(run: CliRunner, tmp_path: Path) -> None:
+def test_demo_builds_scores_and_ranks_a_contest(run: CliRunner, db_url: str, tmp_path: Path) -> None:
     result = run.invoke(
         app, ["demo", "--dir", str(tmp_path / "demo"), "--households", "24", "--teams", "3", "--no-serve"]
     )
@@ -95,3 +95,9 @@ def test_demo_builds_scores_and_ranks_a_contest(run: CliRunner, tmp_path: Path) 
     csvs = sorted((tmp_path / "demo").glob("*.csv"))
     headers = {p.read_text(encoding="utf-8").splitlines()[0] for p in csvs}
     assert any(";" in h for h in headers) and any("," in h for h in headers)  # both dialects
+    # The demo hands out one access code, so a new user can try the household portal; it works.
+    line = next(line for line in result.output.splitlines() if "access code" in line)
+    code = line.rsplit(" ", 1)[1]
+    db = Database(db_url)
+    assert HouseholdService(db).authenticate(code).pseudonym in line
+    db.dispose()

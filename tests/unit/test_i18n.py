@@ -12,6 +12,9 @@ def test_german_numbers_use_decimal_comma_and_thousands_points() -> None:
     assert fmt_number(-1234.5, "de", 1) == "-1.234,5"
     assert fmt_number(1234.5, "en", 1) == "1,234.5"
     assert fmt_number(None, "de") == "–"
+    # A tiny negative value that rounds to zero shows as zero, without a minus sign.
+    assert fmt_percent(-0.00004, "de") == "0,0 %" and fmt_number(-0.04, "en", 1) == "0.0"
+    assert fmt_number(-0.06, "en", 1) == "-0.1"
 
 
 def test_percent_shows_fraction_as_percentage() -> None:
