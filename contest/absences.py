@@ -40,7 +40,7 @@ class AbsenceService:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def list(self, household_id: int) -> list[AbsenceInfo]:
+    def of_household(self, household_id: int) -> list[AbsenceInfo]:
         with self.db.session() as session:
             rows = session.scalars(
                 select(Absence).where(Absence.household_id == household_id).order_by(Absence.first_day)

@@ -92,7 +92,7 @@ def _home(
     lang = _lang(request)
     info = portal.households.get(household_id)
     batches = portal.households.batches(household_id)
-    absences = portal.absences.list(household_id) if portal.absences else []
+    absences = portal.absences.of_household(household_id) if portal.absences else []
     history = RankHistoryService(portal.households.db).household(household_id)
     progress = _progress(portal, info, lang)
     return Template(

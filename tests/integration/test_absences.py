@@ -71,7 +71,7 @@ def test_a_declared_holiday_drops_out_of_the_score(contest_db: Database) -> None
     after = _biene(contest_db)
     assert after == {"rank": 4, "fraction": pytest.approx(0.0), "kwh": pytest.approx(0.0)}
     # Removing it restores the first result.
-    (absence,) = AbsenceService(contest_db).list(biene)
+    (absence,) = AbsenceService(contest_db).of_household(biene)
     assert (absence.days, absence.note) == (3, "Skiurlaub")
     AbsenceService(contest_db).remove(biene, absence.id)
     assert _biene(contest_db) == before
@@ -98,7 +98,7 @@ def test_refused_absences_say_why(contest_db: Database) -> None:
         absences.add(amsel, dt.date(2026, 1, 20), dt.date(2026, 1, 20), note="x\x00y")
     assert bad_note.value.key == "absence.note"
     # Another household cannot remove Amsel's absence: it does not exist for them.
-    (mine,) = absences.list(amsel)
+    (mine,) = absences.of_household(amsel)
     with pytest.raises(NotFoundError):
         absences.remove(_household_id(contest_db, "Biene"), mine.id)
     # A closed contest keeps its final leaderboard: absences can no longer change.
