@@ -136,6 +136,7 @@ class PublishingService:
         self._standings: dict[str, tuple[int, dict[int, HouseholdStanding]]] = {}
         self._progress: dict[tuple[str, int | None], dict[str, list[tuple[dt.date, float]]]] = {}
         self._lock = threading.Lock()
+        self._publishing = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="publish")
         self._queued: set[str] = set()
         self._listeners: list[Callable[[str, int], None]] = []
@@ -148,7 +149,14 @@ class PublishingService:
 
         skip_unchanged: when the result equals the newest snapshot's but for its as-of time, store
             nothing and return that snapshot (the scheduled job: revisions only when something changed).
+
+        Publications of this process run one at a time: the newest snapshot (the highest id) is always
+        the one scored last, never a slower run that read the data earlier.
         """
+        with self._publishing:
+            return self._publish(slug, reason=reason, final=final, skip_unchanged=skip_unchanged)
+
+    def _publish(self, slug: str, *, reason: str, final: bool, skip_unchanged: bool) -> SnapshotInfo:
         # One scoring pass: the public view (opted-in households) and every household's standing, which
         # stays on the server for the household portal (never in the public body or API).
         full = self.boards.leaderboard(slug, self.clock(), public_only=False)

@@ -500,8 +500,7 @@ class AdminApi(Controller):
         "/households/{household_id:int}",
         sync_to_thread=True,
         summary="Edit a household (pseudonym, team, persons, living area, public listing, building)",
-        description="Public pages show the change with the next publication (the schedule, or POST "
-        "/contests/{slug}/publish).",
+        description="The contest is republished in the background at once with the change.",
         responses={**_ERRORS, **_NOT_FOUND, **_CONFLICT},
     )
     def edit_household(
@@ -517,6 +516,7 @@ class AdminApi(Controller):
             building_type=_given(data.building_type),
             electric_hot_water=_given(data.electric_hot_water),
         )
+        admin.publishing.publish_soon(record.contest_slug, reason="settings")
         return HouseholdItem.from_record(record)
 
     @delete(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from contest.config import read_contest_config
 from contest.db import Database
 from contest.publishing import PublishingService, job_lock
-from contest.services import ContestService, LeaderboardService
+from contest.services import ContestService, HouseholdService, LeaderboardService
 from ingest.importer import CsvImporter
 from tests.integration.contest_fixture import AS_OF, write_contest_files
 
@@ -156,3 +157,29 @@ def test_the_json_api_answers_conditional_requests_until_a_new_snapshot(contest_
         assert fresh.json()["as_of"] == first.json()["as_of"]
         assert client.get(url + "?offset=2&limit=1").json()["households"][0]["rank"] >= 1
     publishing.close()
+
+
+def test_the_newest_snapshot_is_always_the_one_scored_last(
+    contest_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow background publication that read the data first must not land after (and above) a
+    publication of newer data."""
+    publishing = PublishingService(contest_db, clock=lambda: AS_OF, cache_ttl_s=0.0)
+    original = LeaderboardService.leaderboard
+    started = threading.Event()
+
+    def slow(self: LeaderboardService, *args: object, **kwargs: object) -> object:
+        view = original(self, *args, **kwargs)  # type: ignore[arg-type]
+        if threading.current_thread().name.startswith("publish"):
+            started.set()
+            time.sleep(1.0)  # the data it read are now older than what comes next
+        return view
+
+    monkeypatch.setattr(LeaderboardService, "leaderboard", slow)
+    publishing.publish_soon("test-2026", reason="import")
+    assert started.wait(10)
+    HouseholdService(contest_db).add("test-2026", "Zaunkönig", persons=1, public_listing=True)
+    publishing.publish("test-2026", reason="manual")
+    publishing.close()  # waits for the background publication
+    newest = PublishingService(contest_db, clock=lambda: AS_OF).latest("test-2026")
+    assert any(h.pseudonym == "Zaunkönig" for h in newest.households)
