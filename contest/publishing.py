@@ -66,8 +66,24 @@ def view_to_json(view: LeaderboardView) -> dict[str, Any]:
     return body  # type: ignore[no-any-return]
 
 
+def _known(cls: type[Any], fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields ``cls`` has: a snapshot written by a newer version (more fields) still loads after a
+    rollback; fields an older snapshot lacks take their defaults."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = frozenset(f.name for f in dataclasses.fields(cls))
+    return {k: v for k, v in fields.items() if k in names}
+
+
+_FIELD_NAMES: dict[type[Any], frozenset[str]] = {}
+
+
+def standing_from_json(fields: dict[str, Any]) -> HouseholdStanding:
+    return HouseholdStanding(**_known(HouseholdStanding, fields))
+
+
 def view_from_json(body: dict[str, Any]) -> LeaderboardView:
-    c = dict(body["contest"])
+    c = _known(ContestInfo, dict(body["contest"]))
     for key in ("baseline_start", "baseline_end", "competition_start", "competition_end"):
         c[key] = dt.date.fromisoformat(c[key])
     c["gas"] = GasFactors(**c["gas"])
@@ -75,9 +91,9 @@ def view_from_json(body: dict[str, Any]) -> LeaderboardView:
         contest=ContestInfo(**c),
         as_of=dt.datetime.fromisoformat(body["as_of"]),
         competition_days_elapsed=body["competition_days_elapsed"],
-        teams=tuple(TeamStanding(**t) for t in body["teams"]),
-        households=tuple(HouseholdStanding(**h) for h in body["households"]),
-        city=CityFigures(**body["city"]) if "city" in body else CityFigures(),
+        teams=tuple(TeamStanding(**_known(TeamStanding, t)) for t in body["teams"]),
+        households=tuple(standing_from_json(h) for h in body["households"]),
+        city=CityFigures(**_known(CityFigures, body["city"])) if "city" in body else CityFigures(),
         provenance=body.get("provenance", {}),
     )
 
@@ -313,7 +329,7 @@ class PublishingService:
             # Parsed once per snapshot: the body of a large contest is megabytes of JSON.
             with self.db.session() as session:
                 body = session.get(LeaderboardSnapshot, newest).body  # type: ignore[union-attr]
-            by_id = {h["household_id"]: HouseholdStanding(**h) for h in body.get("all_households", [])}
+            by_id = {h["household_id"]: standing_from_json(h) for h in body.get("all_households", [])}
             cached = (newest, by_id)
             with self._lock:
                 self._standings[slug] = cached

@@ -183,3 +183,24 @@ def test_the_newest_snapshot_is_always_the_one_scored_last(
     publishing.close()  # waits for the background publication
     newest = PublishingService(contest_db, clock=lambda: AS_OF).latest("test-2026")
     assert any(h.pseudonym == "Zaunkönig" for h in newest.households)
+
+
+def test_a_snapshot_from_a_newer_version_still_loads_after_a_rollback(contest_db: Database) -> None:
+    from sqlalchemy import update
+
+    from contest.models import LeaderboardSnapshot
+
+    first = PublishingService(contest_db, clock=lambda: AS_OF).publish("test-2026")
+    with contest_db.session() as session:
+        body = dict(session.get(LeaderboardSnapshot, first.id).body)  # type: ignore[union-attr]
+        body["contest"] = {**body["contest"], "a_field_from_the_future": 1}
+        body["households"] = [{**h, "another_new_field": "x"} for h in body["households"]]
+        body["all_households"] = [{**h, "another_new_field": "x"} for h in body["all_households"]]
+        session.execute(
+            update(LeaderboardSnapshot).where(LeaderboardSnapshot.id == first.id).values(body=body)
+        )
+    fresh = PublishingService(contest_db, clock=lambda: AS_OF)
+    view = fresh.latest("test-2026")
+    assert view.contest.slug == "test-2026" and len(view.households) == 4
+    amsel = next(h for h in view.households if h.pseudonym == "Amsel")
+    assert fresh.standing("test-2026", amsel.household_id) == amsel
