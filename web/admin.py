@@ -17,6 +17,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
 from litestar.response import Template
 
+from contest.absences import AbsenceService
 from contest.admin import (
     BindingInfo,
     ContestAdminService,
@@ -132,6 +133,17 @@ def _given(value: Any) -> Any:
 
 
 # --- output -----------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class AbsenceItem:
+    """Declared absent days (local days of the contest's time zone, both included)."""
+
+    id: int
+    first_day: dt.date
+    last_day: dt.date
+    days: int
+    note: str | None
+
+
 @dataclasses.dataclass(frozen=True)
 class TeamItem:
     id: int
@@ -539,6 +551,19 @@ class AdminApi(Controller):
     def new_access_code(self, admin: NamedDependency[AdminDeps], household_id: RowId) -> AccessCodeOut:
         record, code = admin.manage.issue_access_code(household_id)
         return AccessCodeOut(record.id, record.pseudonym, code)
+
+    @get(
+        "/households/{household_id:int}/absences",
+        sync_to_thread=True,
+        summary="The days a household declared itself away (they leave both periods of its score)",
+        responses={**_ERRORS, **_NOT_FOUND},
+    )
+    def absences(self, admin: NamedDependency[AdminDeps], household_id: RowId) -> list[AbsenceItem]:
+        admin.manage.household(household_id)  # unknown household: 404
+        return [
+            AbsenceItem(a.id, a.first_day, a.last_day, a.days, a.note)
+            for a in AbsenceService(admin.contests.db).of_household(household_id)
+        ]
 
     # meters
     @get(

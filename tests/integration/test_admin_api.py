@@ -15,6 +15,7 @@ import httpx
 import pytest
 from litestar.testing import TestClient
 
+from contest.absences import AbsenceService
 from contest.admin import StaffService
 from contest.config import read_contest_config
 from contest.db import Database
@@ -89,6 +90,7 @@ def test_every_admin_endpoint_answers_401_without_a_valid_token(admin: Admin) ->
         ("DELETE", "/households/1"),
         ("POST", "/households/1/access-code"),
         ("GET", "/households/1/meters"),
+        ("GET", "/households/1/absences"),
         ("GET", "/bindings"),
         ("GET", f"/contests/{SLUG}/findings"),
         ("GET", f"/contests/{SLUG}/snapshots"),
@@ -103,6 +105,16 @@ def test_every_admin_endpoint_answers_401_without_a_valid_token(admin: Admin) ->
     # Nothing was changed by the refused requests.
     assert admin.client.get(f"/contests/{SLUG}/snapshots").json() == []
     assert len(admin.client.get(f"/contests/{SLUG}/households").json()) == 5
+
+
+def test_staff_see_the_absences_a_household_declared(admin: Admin) -> None:
+    biene = admin.ids()["Biene"]
+    declared = AbsenceService(admin.db).add(biene, dt.date(2026, 1, 14), dt.date(2026, 1, 16), note="Urlaub")
+    assert admin.client.get(f"/households/{biene}/absences").json() == [
+        {"id": declared.id, "first_day": "2026-01-14", "last_day": "2026-01-16", "days": 3, "note": "Urlaub"}
+    ]
+    assert admin.client.get(f"/households/{admin.ids()['Amsel']}/absences").json() == []
+    _error(admin.client.get("/households/999999/absences"), 404)
 
 
 # --- contests and teams -----------------------------------------------------------------------------
