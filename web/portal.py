@@ -314,9 +314,8 @@ class Portal(Controller):
             )
         except IngestError as exc:
             return _home(request, portal, household_id, error=exc.message, status_code=422)
-        if portal.publishing is not None and report.rows_stored:
-            # New data: republish the contest's leaderboard in the background.
-            portal.publishing.publish_soon(portal.households.get(household_id).contest_slug)
+        if report.rows_stored:  # new data: republish the contest's leaderboard in the background
+            self._republish(portal, household_id, "import")
         return Redirect(f"/portal/imports/{report.batch_id}")  # type: ignore[return-value]
 
     @post("/upload/{token:str}/cancel", sync_to_thread=True)
@@ -379,10 +378,7 @@ class Portal(Controller):
             )
         except ConfigError as exc:
             return _home(request, portal, household_id, error=exc.message, status_code=422)
-        if portal.publishing is not None:
-            portal.publishing.publish_soon(
-                portal.households.get(household_id).contest_slug, reason="settings"
-            )
+        self._republish(portal, household_id, "settings")
         return Redirect("/portal/?saved=1")
 
     @post("/absences", sync_to_thread=True)
