@@ -17,9 +17,16 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from contest.access import generate_code, hash_code
 from contest.db import Database
-from contest.domain import BUILDING_TYPES, CARRIERS, METER_KINDS, ContestInfo, MeterInfo
+from contest.domain import (
+    BUILDING_TYPES,
+    CARRIERS,
+    METER_KINDS,
+    ContestInfo,
+    MeterInfo,
+    check_living_area_m2,
+    check_persons,
+)
 from contest.errors import (
     AlreadyExists,
     ConfigError,
@@ -51,16 +58,13 @@ from contest.services import (
     MeterService,
     _clean_name,
     _contest_info,
-    check_living_area_m2,
-    check_persons,
+    resolve_team,
 )
 from contest.streams import ANY_CHANNEL, StreamService
 from scoring.schema import PLAUSIBILITY_FINDINGS
 
 #: Largest id a row can have (PostgreSQL ``integer``); larger ids in a URL cannot exist.
 MAX_ROW_ID = 2_147_483_647
-
-#: Limits of a household's facts (the same as when it is added, ``HouseholdService.add``).
 
 
 def _hash(token: str) -> str:
@@ -541,10 +545,12 @@ class ContestAdminService:
         building_type: str | None = None,
         electric_hot_water: bool | None = None,
         meters: Sequence[tuple[str, str | None, str]] = (),
+        create_team: bool = False,
     ) -> tuple[HouseholdRecord, str]:
-        """Add a household (``HouseholdService.add``: an existing pseudonym gets a new code) with its
-        meters as (id, carrier, kind), the carrier defaulting to the contest's; returns it and its
-        access code (shown once)."""
+        """Add a new household (``HouseholdService.add``: a pseudonym the contest has is
+        :class:`AlreadyExists`) with its meters as (id, carrier, kind), the carrier defaulting to the
+        contest's; returns it and its access code (shown once). ``team`` must exist unless
+        ``create_team``."""
         carrier = self.overview(slug).info.carrier
         info, code = HouseholdService(self.db).add(
             slug,
@@ -556,6 +562,7 @@ class ContestAdminService:
             building_type=building_type,
             electric_hot_water=electric_hot_water,
             meters=[MeterInfo(ext, c or carrier, kind) for ext, c, kind in meters],
+            create_team=create_team,
         )
         return self.household(info.id), code
 
@@ -575,9 +582,11 @@ class ContestAdminService:
         public_listing: Any = UNCHANGED,
         building_type: Any = UNCHANGED,
         electric_hot_water: Any = UNCHANGED,
+        create_team: bool = False,
     ) -> HouseholdRecord:
         """Change what is given; ``UNCHANGED`` leaves a field as it is. ``team=None`` takes the
-        household out of its team; a team must exist in the household's contest (create it first)."""
+        household out of its team; a team must exist in the household's contest unless ``create_team``
+        (``resolve_team``: the error lists the contest's teams)."""
         if pseudonym is not UNCHANGED:
             pseudonym = _clean_name(pseudonym, "pseudonym", 80)
         if team is not UNCHANGED and team is not None:
@@ -607,15 +616,7 @@ class ContestAdminService:
                     )
                 h.pseudonym = pseudonym
             if team is not UNCHANGED:
-                if team is None:
-                    h.team = None
-                else:
-                    t = _team_by_name(session, h.contest_id, team)
-                    if t is None:
-                        raise ConfigError(
-                            f"contest {h.contest.slug!r} has no team named {team!r}; create it first"
-                        )
-                    h.team = t
+                h.team = None if team is None else resolve_team(session, h.contest, team, create=create_team)
             if persons is not UNCHANGED:
                 h.persons = persons
             if living_area_m2 is not UNCHANGED:
@@ -631,13 +632,12 @@ class ContestAdminService:
 
     def issue_access_code(self, household_id: int) -> tuple[HouseholdRecord, str]:
         """A new personal access code for the household, returned once (only its hash is stored); the
-        old code stops working at once."""
-        code = generate_code()
-        with self.db.session() as session:
-            h = _get_household(session, household_id)
-            h.access_code_hash = hash_code(code)
-            session.flush()
-            return _household_records(session, h.contest, h.id)[0], code
+        old code stops working at once (``HouseholdService.issue_access_code``, as the CLI's
+        ``contest household code``)."""
+        if not _row_id(household_id):
+            raise HouseholdNotFound(f"no household with id {household_id}")
+        _, code = HouseholdService(self.db).issue_access_code(household_id)
+        return self.household(household_id), code
 
     def delete_household(self, household_id: int) -> str:
         """Delete the household with all its data (as when it deletes itself); returns its contest's slug."""

@@ -259,7 +259,10 @@ def household_add(
     slug: Annotated[str, typer.Argument(help="Contest slug")],
     pseudonym: Annotated[str, typer.Argument(help="Public pseudonym of the household")],
     persons: Annotated[int, typer.Option(help="Persons living in the household")] = 1,
-    team: Annotated[str | None, typer.Option(help="Team name (created if new)")] = None,
+    team: Annotated[str | None, typer.Option(help="Team name (must exist unless --create-team)")] = None,
+    create_team: Annotated[
+        bool, typer.Option("--create-team", help="Create the team given with --team if it is new")
+    ] = False,
     public: Annotated[
         bool, typer.Option("--public/--private", help="Listed on the public leaderboard")
     ] = False,
@@ -269,7 +272,8 @@ def household_add(
     ] = "electricity",
     kind: Annotated[str, typer.Option(help="register or interval")] = "register",
 ) -> None:
-    """Add a household (or give an existing one a new access code) and print its access code once."""
+    """Add a new household and print its access code once (an existing pseudonym is an error that
+    changes nothing; a new code for it: contest household code)."""
     from contest.domain import CARRIERS, METER_KINDS, MeterInfo
     from contest.services import HouseholdService
 
@@ -279,15 +283,42 @@ def household_add(
     meters = [MeterInfo(m, carrier, kind) for m in (meter or [])]
     try:
         info, code = HouseholdService(_open(settings)).add(
-            slug, pseudonym, persons=persons, team=team, public_listing=public, meters=meters
+            slug,
+            pseudonym,
+            persons=persons,
+            team=team,
+            public_listing=public,
+            meters=meters,
+            create_team=create_team,
         )
     except ContestError as exc:
         raise _fail(exc) from exc
     typer.echo(
         f"Household {info.pseudonym!r} (meters: {', '.join(m.external_id for m in info.meters) or '-'})"
     )
+    _print_code(code)
+
+
+def _print_code(code: str) -> None:
     typer.secho(f"Access code: {code}", bold=True)
     typer.echo("Give this code to the household; it is stored only as a hash and cannot be shown again.")
+
+
+@household_app.command("code")
+def household_code(
+    slug: Annotated[str, typer.Argument(help="Contest slug")],
+    pseudonym: Annotated[str, typer.Argument(help="Pseudonym of the household")],
+) -> None:
+    """Issue a new access code for a household and print it once; its old code stops working."""
+    from contest.services import HouseholdService
+
+    households = HouseholdService(_open(load_settings()))
+    try:
+        info, code = households.issue_access_code(households.find(slug, pseudonym).id)
+    except ContestError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"New access code for household {info.pseudonym!r}; the old code no longer works.")
+    _print_code(code)
 
 
 meter_app = typer.Typer(help="Meters of households.", no_args_is_help=True)

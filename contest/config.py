@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from contest.domain import BUILDING_TYPES, CARRIERS, METER_KINDS
+from contest.domain import BUILDING_TYPES, CARRIERS, METER_KINDS, check_living_area_m2, check_persons
 from contest.errors import ConfigError, IngestError
 from contest.scoring_spec import normalize_spec
+from contest.season import check_grace_days
 from contest.units import GasFactors
 from scoring.specs import METHODS
 
@@ -26,11 +27,17 @@ class MeterConfig:
 
 @dataclass(frozen=True, slots=True)
 class HouseholdConfig:
+    """A household as the contest file states it. None: the file does not say, so applying the file
+    leaves what the household or the staff set before (a new household gets the default)."""
+
     pseudonym: str
-    persons: int = 1
+    #: persons living in the household; None: not given (a new household: 1)
+    persons: int | None = None
     team: str | None = None
+    #: living area [m²]
     living_area_m2: float | None = None
-    public_listing: bool = False
+    #: listed by pseudonym on the public leaderboard; None: not given (a new household: not listed)
+    public_listing: bool | None = None
     meters: tuple[MeterConfig, ...] = ()
     #: "flat" or "house", for the peer benchmark (Stromspiegel)
     building_type: str | None = None
@@ -57,6 +64,11 @@ class ContestConfig:
     scoring_spec: dict[str, Any] = field(default_factory=dict)
     teams: tuple[str, ...] = ()
     households: tuple[HouseholdConfig, ...] = ()
+    #: days after the last competition day in which late data still counts (then the result is final)
+    grace_days: int = 14
+    #: a new contest starts as "draft" (staff only) or "announced" (public); later changes of its
+    #: season are the clock's and the staff's (``contest announce/close/reopen/archive``), not the file's
+    initial_state: str = "announced"
 
 
 def _date(section: dict[str, Any], key: str, where: str) -> dt.date:
@@ -137,10 +149,12 @@ def _from_dict(doc: dict[str, Any], source: str) -> ContestConfig:
             raise ConfigError(f"{where}.pseudonym is required")
         team = h.get("team")
         if team is not None and team not in teams:
-            raise ConfigError(f"{where}: team {team!r} is not listed under [[teams]]")
-        persons = h.get("persons", 1)
-        if not isinstance(persons, int) or persons < 1:
-            raise ConfigError(f"{where}.persons must be a whole number >= 1, got {persons!r}")
+            known = ", ".join(repr(t) for t in sorted(teams)) or "none"
+            raise ConfigError(f"{where}: team {team!r} is not listed under [[teams]] (teams: {known})")
+        persons = h.get("persons")
+        public = h.get("public")
+        if public is not None and not isinstance(public, bool):
+            raise ConfigError(f"{where}.public must be true or false, got {public!r}")
         meters = []
         for m in h.get("meters", []):
             mid = str(m.get("id", "")).strip()
@@ -157,6 +171,12 @@ def _from_dict(doc: dict[str, Any], source: str) -> ContestConfig:
                 raise ConfigError(f"{where}: meter {mid!r} carrier must be one of {CARRIERS}")
             meters.append(MeterConfig(mid, mcarrier, kind, _gas(m.get("gas"), f"{where} meter {mid}")))
         area = h.get("living_area_m2")
+        try:
+            if persons is not None:
+                check_persons(persons)
+            area = check_living_area_m2(area)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}.{exc.message}") from exc
         building = h.get("building_type")
         if building is not None and building not in BUILDING_TYPES:
             raise ConfigError(f"{where}.building_type must be one of {BUILDING_TYPES}, got {building!r}")
@@ -168,8 +188,8 @@ def _from_dict(doc: dict[str, Any], source: str) -> ContestConfig:
                 pseudonym=h["pseudonym"].strip(),
                 persons=persons,
                 team=team,
-                living_area_m2=float(area) if area is not None else None,
-                public_listing=bool(h.get("public", False)),
+                living_area_m2=area,
+                public_listing=public,
                 meters=tuple(meters),
                 building_type=building,
                 electric_hot_water=hot_water,
@@ -196,9 +216,26 @@ def _from_dict(doc: dict[str, Any], source: str) -> ContestConfig:
         gas=cfg_gas,
         teams=teams,
         households=tuple(households),
+        grace_days=_grace_days(c.get("grace_days", 14), source),
+        initial_state=_initial_state(c.get("state", "announced"), source),
     )
     _check_periods(cfg, source)
     return cfg
+
+
+def _grace_days(value: Any, source: str) -> int:
+    try:
+        return check_grace_days(value)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: contest.{exc.message}") from exc
+
+
+def _initial_state(value: Any, source: str) -> str:
+    if value not in ("draft", "announced"):
+        raise ConfigError(
+            f"{source}: contest.state may be \"draft\" or \"announced\" (a new contest's state), got {value!r}"
+        )
+    return str(value)
 
 
 def _check_periods(cfg: ContestConfig, source: str) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from contest.errors import ConfigError
 from contest.readings import Rejection
 from contest.units import GasFactors
 
@@ -13,6 +15,32 @@ CARRIERS = ("electricity", "gas", "heat")
 METER_KINDS = ("register", "interval")
 #: building types of the peer benchmark (Stromspiegel)
 BUILDING_TYPES = ("flat", "house")
+
+#: Limits of a household's facts (sanity, not policy), the same wherever they are set: the contest
+#: file, ``contest household add``, the admin API.
+PERSONS_RANGE = (1, 50)
+LIVING_AREA_M2_RANGE = (5.0, 10_000.0)
+
+
+def check_persons(persons: int) -> int:
+    low, high = PERSONS_RANGE
+    if isinstance(persons, bool) or not isinstance(persons, int) or not low <= persons <= high:
+        raise ConfigError(f"persons must be a whole number between {low} and {high}, got {persons!r}")
+    return persons
+
+
+def check_living_area_m2(area_m2: float | None) -> float | None:
+    """The living area [m²], or None (not stated)."""
+    if area_m2 is None:
+        return None
+    low, high = LIVING_AREA_M2_RANGE
+    if (
+        isinstance(area_m2, bool)
+        or not isinstance(area_m2, int | float)
+        or not (math.isfinite(area_m2) and low <= area_m2 <= high)
+    ):
+        raise ConfigError(f"living_area_m2 must be between {low:g} and {high:,.0f} m², got {area_m2!r}")
+    return float(area_m2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +61,27 @@ class ContestInfo:
     gas: GasFactors
     #: privacy: teams with fewer members are not shown publicly
     min_team_size_public: int = 3
+    #: the season state when this was published (contest.season); pages show the state of now
+    state: str = "running"
+    #: days after the last competition day in which late data still counts [days]
+    grace_days: int = 14
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesInfo:
+    """One register series of a meter (docs/glossary.md): the readings of one counter from
+    ``starts_at`` up to ``ends_at`` [UTC]; None = since the meter's start / still open.
+
+    device: the device whose own register it is (only its readings belong here); None: the meter's
+        display, read by the household (uploads)
+    """
+
+    starts_at: dt.datetime | None
+    ends_at: dt.datetime | None
+    device: str | None
+
+    def holds(self, ts: dt.datetime) -> bool:
+        return (self.starts_at is None or ts >= self.starts_at) and (self.ends_at is None or ts < self.ends_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +101,8 @@ class MeterContext:
     #: readings must lie in [valid_from, valid_to) (meter installed / replaced); None = open
     valid_from: dt.datetime | None = None
     valid_to: dt.datetime | None = None
+    #: its register series in time order (empty: one series of uploads)
+    series: tuple[SeriesInfo, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +197,8 @@ class CityFigures:
     savings_kwh: float = 0.0
     expected_kwh: float = 0.0
     co2_saved_kg: float = 0.0
+    #: households whose baseline has enough data already (what an announced contest shows)
+    baseline_ready: int = 0
 
     @property
     def ranked_fraction(self) -> float:

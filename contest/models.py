@@ -119,9 +119,38 @@ class Contest(Base):
     #: set when the contest was closed with its final, frozen leaderboard
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: the season state as last recorded (contest.season: the clock moves announced -> running ->
+    #: closing -> final; staff move draft -> announced, close early, reopen, archive)
+    state: Mapped[str] = mapped_column(String(12), default="announced")
+    #: days after the last competition day in which late data still changes the provisional result
+    grace_days: Mapped[int] = mapped_column(Integer, default=14)
+    #: reopened by staff: stays open for late data until staff close it again (the clock never closes it)
+    hold_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: the last publication that worked and the last one that failed, for the staff (publishing)
+    last_published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     teams: Mapped[list[Team]] = relationship(back_populates="contest", cascade="all, delete-orphan")
     households: Mapped[list[Household]] = relationship(back_populates="contest", cascade="all, delete-orphan")
+
+
+class ContestEvent(Base):
+    """A change of a contest's season state: who (``clock``, ``cli:<user>``, ``staff:<token>``), when,
+    from which state to which, why, and the final snapshot a close produced. Append-only."""
+
+    __tablename__ = "contest_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(160))
+    from_state: Mapped[str] = mapped_column(String(12))
+    to_state: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str | None] = mapped_column(Text)
+    snapshot_id: Mapped[int | None] = mapped_column(
+        ForeignKey("leaderboard_snapshot.id", ondelete="SET NULL")
+    )
 
 
 class Team(Base):
@@ -284,7 +313,47 @@ class DeviceBinding(Base):
     device: Mapped[str] = mapped_column(String(200), primary_key=True)
     channel: Mapped[str] = mapped_column(String(120), primary_key=True)
     meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id", ondelete="CASCADE"), index=True)
+    #: unit of the device's values where its messages state none (vzlogger); NULL: the format's default
+    unit: Mapped[str | None] = mapped_column(String(24))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RegisterSeries(Base):
+    """A register series of a meter: the readings of one counter, which counts from its own zero (the
+    meter's display, or a device's own register). A meter's series follow each other in time: this one
+    holds the readings from ``starts_at`` to the next one's start (see docs/glossary.md). A meter
+    without rows has one series of uploaded readings."""
+
+    __tablename__ = "register_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id", ondelete="CASCADE"), index=True)
+    #: first instant of the series [UTC]; NULL: since the meter's start
+    starts_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: the device whose register this is (its readings only); NULL: the display, uploads only
+    device: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DeviceSeen(Base):
+    """The last message of each device channel the MQTT worker parsed, stored or not: what staff see
+    when they bind a device, and which devices publish without a binding."""
+
+    __tablename__ = "device_seen"
+
+    device: Mapped[str] = mapped_column(String(200), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(120), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(300))
+    #: broker receive time [UTC]
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    #: the reading's time [UTC] and value [kWh] as parsed
+    ts_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    energy_kwh: Mapped[float] = mapped_column(Float)
+    #: the meter it was stored for or rejected at; NULL when no binding took it
+    meter_id: Mapped[int | None] = mapped_column(ForeignKey("meter.id", ondelete="SET NULL"), index=True)
+    #: why it was rejected (key and reason); NULL when stored
+    rejection_key: Mapped[str | None] = mapped_column(String(80))
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class DailyDirty(Base):

@@ -22,8 +22,9 @@ from sqlalchemy import func, insert, select, text
 
 from contest.db import Database
 from contest.domain import CityFigures, ContestInfo, HouseholdStanding, LeaderboardView, TeamStanding
-from contest.errors import ContestNotFound
-from contest.models import Contest, LeaderboardSnapshot, StandingRevision
+from contest.errors import ConfigError, ContestNotFound
+from contest.models import Contest, ContestEvent, LeaderboardSnapshot, StandingRevision
+from contest.season import CLOCK, CLOSING, DRAFT, FINAL, FROZEN, RUNNING, Season, SeasonService, due_state
 from contest.services import LeaderboardService, _contest_info
 from contest.units import GasFactors
 
@@ -156,26 +157,87 @@ class PublishingService:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="publish")
         self._queued: set[str] = set()
         self._listeners: list[Callable[[str, int], None]] = []
+        self.seasons = SeasonService(db, clock=self.clock)
+        self._seasons: dict[str, tuple[Season, float]] = {}
+        self._nudged: dict[str, float] = {}
 
     # --- publishing ---------------------------------------------------------------------------
     def publish(
-        self, slug: str, *, reason: str = "manual", final: bool = False, skip_unchanged: bool = False
+        self,
+        slug: str,
+        *,
+        reason: str = "manual",
+        final: bool = False,
+        skip_unchanged: bool = False,
+        actor: str = CLOCK,
+        note: str | None = None,
     ) -> SnapshotInfo:
-        """Score the contest now and store the result as its newest snapshot (a revision).
+        """Score the contest now and store the result as its newest snapshot (a revision), as its
+        season allows: the clock's state changes are recorded first; a contest whose grace period is
+        over is closed with a final leaderboard; a final or archived contest stores nothing new and
+        returns its final snapshot (data that arrives later never changes a public figure).
 
+        final: close it now (staff closing early; ``actor`` and ``note`` are logged with the change).
         skip_unchanged: when the result equals the newest snapshot's but for its as-of time, store
             nothing and return that snapshot (the scheduled job: revisions only when something changed).
 
         Publications of this process run one at a time: the newest snapshot (the highest id) is always
-        the one scored last, never a slower run that read the data earlier.
+        the one scored last, never a slower run that read the data earlier. Every publication that
+        fails is recorded on the contest for the staff (last error), every one that works too.
         """
         with self._publishing:
-            return self._publish(slug, reason=reason, final=final, skip_unchanged=skip_unchanged)
+            try:
+                info = self._publish_in_season(
+                    slug, reason=reason, final=final, skip_unchanged=skip_unchanged, actor=actor, note=note
+                )
+            except ContestNotFound:
+                raise
+            except Exception as exc:
+                self._note(slug, f"{type(exc).__name__}: {exc}")
+                raise
+            self._note(slug, None)
+            return info
 
-    def _publish(self, slug: str, *, reason: str, final: bool, skip_unchanged: bool) -> SnapshotInfo:
+    def _note(self, slug: str, error: str | None) -> None:
+        try:
+            self.seasons.note_publication(slug, error=error)
+        except Exception:  # the record for the staff must never hide the publication's own outcome
+            log.exception("could not record the publication outcome of %s", slug)
+
+    def _publish_in_season(
+        self, slug: str, *, reason: str, final: bool, skip_unchanged: bool, actor: str, note: str | None
+    ) -> SnapshotInfo:
+        season = self.seasons.follow_clock(slug)
+        if season.state in FROZEN:
+            newest = self.final_snapshot(slug)
+            if newest is not None:
+                return newest
+            # Closed before seasons were recorded and never published: its one final leaderboard now.
+            return self._publish(slug, reason="close", state=season.state, skip_unchanged=False)
+        if final or season.state_at(self.clock()) == FINAL:
+            closer = actor if final else CLOCK
+            why = note if final else f"grace period ended {season.grace_end.isoformat()}"
+            return self._publish(
+                slug, reason="close", state=FINAL, skip_unchanged=False, close=(closer, why, season.state)
+            )
+        return self._publish(slug, reason=reason, state=season.state, skip_unchanged=skip_unchanged)
+
+    def _publish(
+        self,
+        slug: str,
+        *,
+        reason: str,
+        state: str,
+        skip_unchanged: bool,
+        close: tuple[str, str | None, str] | None = None,
+    ) -> SnapshotInfo:
+        """Score and store one snapshot in ``state``; ``close`` (actor, reason, from state): it is the
+        final leaderboard, and the contest's change to final is recorded in the same transaction."""
+        final = state in FROZEN
         # One scoring pass: the public view (opted-in households) and every household's standing, which
         # stays on the server for the household portal (never in the public body or API).
         full = self.boards.leaderboard(slug, self.clock(), public_only=False)
+        full = dataclasses.replace(full, contest=dataclasses.replace(full.contest, state=state))
         k = full.contest.min_team_size_public
         view = dataclasses.replace(
             full,
@@ -213,9 +275,24 @@ class PublishingService:
                 ranked_households=full.city.ranked,
             )
             session.add(snap)
-            if final:
-                contest.closed_at = self.clock()
             session.flush()
+            if close is not None:
+                closer, why, from_state = close
+                now = self.clock()
+                session.add(
+                    ContestEvent(
+                        contest_id=contest.id,
+                        at=now,
+                        actor=closer,
+                        from_state=from_state,
+                        to_state=FINAL,
+                        reason=why,
+                        snapshot_id=snap.id,
+                    )
+                )
+                contest.state = FINAL
+                contest.closed_at = now
+                contest.hold_open = False
             if full.households:  # the households' rank histories
                 session.execute(
                     insert(StandingRevision),
@@ -237,8 +314,9 @@ class PublishingService:
         with self._lock:
             self._cache[slug] = (info.id, view)
             self._ids[slug] = (info.id, time.monotonic())
+            self._seasons.pop(slug, None)
         _keep_out_of_gc(collect_first=True)
-        log.info("published %s snapshot %d (%s)", slug, info.id, reason)
+        log.info("published %s snapshot %d (%s, %s)", slug, info.id, reason, state)
         for listener in list(self._listeners):
             listener(slug, info.id)
         if self.on_published:
@@ -247,6 +325,90 @@ class PublishingService:
             except Exception:  # a display feed must never break publishing
                 log.exception("on_published hook failed for %s", slug)
         return info
+
+    def final_snapshot(self, slug: str) -> SnapshotInfo | None:
+        """The newest final snapshot of ``slug`` (its result), if it was ever closed."""
+        with self.db.session() as session:
+            row = session.execute(
+                select(
+                    LeaderboardSnapshot.id,
+                    LeaderboardSnapshot.as_of,
+                    LeaderboardSnapshot.published_at,
+                    LeaderboardSnapshot.final,
+                    LeaderboardSnapshot.reason,
+                )
+                .join(Contest, Contest.id == LeaderboardSnapshot.contest_id)
+                .where(Contest.slug == slug, LeaderboardSnapshot.final.is_(True))
+                .order_by(LeaderboardSnapshot.id.desc())
+                .limit(1)
+            ).first()
+        return SnapshotInfo(row[0], slug, row[1], row[2], row[3], row[4]) if row is not None else None
+
+    # --- staff's season actions ---------------------------------------------------------------
+    def close_now(self, slug: str, *, actor: str, reason: str | None = None) -> SnapshotInfo:
+        """Staff close a running contest or one in its grace period: the result is final now."""
+        season = self.seasons.follow_clock(slug)
+        if season.state not in (RUNNING, CLOSING):
+            raise ConfigError(
+                f"{slug!r} is {season.state}: only a running or closing contest can be closed",
+                key="season.cannot_close",
+            )
+        return self.publish(slug, final=True, actor=actor, note=reason)
+
+    def reopen(self, slug: str, *, actor: str, reason: str) -> SnapshotInfo:
+        """Staff reopen a final result for late data (a reason is required and logged). It stays open
+        until staff close it again, which publishes a new final revision."""
+        if not reason or not reason.strip():
+            raise ConfigError("reopening a final result needs a reason", key="season.reason_required")
+        season = self.seasons.get(slug)
+        if season.state not in FROZEN:
+            raise ConfigError(
+                f"{slug!r} is {season.state}: only a final or archived result can be reopened",
+                key="season.not_final",
+            )
+        to_state = due_state(
+            RUNNING,
+            today=season.today(self.clock()),
+            competition_start=season.competition_start,
+            competition_end=season.competition_end,
+            grace_days=season.grace_days,
+            hold_open=True,
+        )
+        self.seasons.record(slug, to_state, actor=actor, reason=reason.strip()[:2000], hold_open=True)
+        return self.publish(slug, reason="reopen", actor=actor)
+
+    def season(self, slug: str) -> Season:
+        """The contest's season, from the database at most once per ``cache_ttl_s`` (pages ask it on
+        every view); :class:`ContestNotFound` for an unknown slug."""
+        now = time.monotonic()
+        with self._lock:
+            hit = self._seasons.get(slug)
+            if hit is not None and now - hit[1] < self.cache_ttl_s:
+                return hit[0]
+        season = self.seasons.get(slug)
+        with self._lock:
+            if len(self._seasons) > 1000:
+                self._seasons.clear()
+            self._seasons[slug] = (season, now)
+        return season
+
+    def public_season(self, slug: str) -> Season:
+        """As :meth:`season`, but a draft does not exist for the public (404)."""
+        season = self.season(slug)
+        if not season.public:
+            raise ContestNotFound(f"no contest with the slug {slug!r}")
+        if season.state_at(self.clock()) != season.state:
+            # The clock moved it (started, ended, grace over) and no publication noticed yet: publish
+            # in the background, so the page is current in seconds even between scheduled runs (at
+            # most once a minute, should that publication fail).
+            tick = time.monotonic()
+            with self._lock:
+                due = tick - self._nudged.get(slug, -math.inf) >= 60.0
+                if due:
+                    self._nudged[slug] = tick
+            if due:
+                self.publish_soon(slug, reason="schedule")
+        return season
 
     def publish_soon(self, slug: str, reason: str = "import") -> None:
         """Publish in the background (after an import); several requests for a contest coalesce."""
@@ -293,22 +455,30 @@ class PublishingService:
             self._ids[slug] = (newest, now)
         return newest
 
-    def latest_with_id(self, slug: str) -> tuple[int, LeaderboardView]:
-        view = self.latest(slug)
-        with self._lock:
-            return self._cache[slug][0], view
-
     def latest(self, slug: str) -> LeaderboardView:
-        """The newest published leaderboard, from memory. The database is asked at most once per
-        ``cache_ttl_s`` whether another instance published a newer one; a contest never published
-        before is published once now."""
+        return self.latest_with_id(slug)[1]
+
+    def latest_with_id(self, slug: str) -> tuple[int, LeaderboardView]:
+        """The newest published leaderboard and its snapshot id, from memory. The database is asked at
+        most once per ``cache_ttl_s`` whether another instance published a newer one; a contest never
+        published before is published once now. If that fails (recorded for the staff), an empty
+        leaderboard of the contest is served with id 0, never an error page."""
         newest = self.current_id(slug)
         if newest is None:
             with self.db.session() as session:
-                if session.scalars(select(Contest.id).where(Contest.slug == slug)).first() is None:
+                contest = session.scalars(select(Contest).where(Contest.slug == slug)).first()
+                if contest is None:
                     raise ContestNotFound(f"no contest with the slug {slug!r}")
-            self.publish(slug, reason="first_view")
-            return self._cache[slug][1]
+                info = _contest_info(contest)
+            try:
+                self.publish(slug, reason="first_view")
+            except Exception:
+                log.exception("first publication of %s failed: serving an empty leaderboard", slug)
+                return 0, LeaderboardView(
+                    contest=info, as_of=self.clock(), competition_days_elapsed=0, teams=(), households=()
+                )
+            with self._lock:
+                return self._cache[slug]
         with self._lock:
             cached = self._cache.get(slug)
         if cached is None or cached[0] != newest:
@@ -318,11 +488,13 @@ class PublishingService:
             with self._lock:
                 self._cache[slug] = cached
             _keep_out_of_gc()
-        return cached[1]
+        return cached
 
     def standing(self, slug: str, household_id: int) -> HouseholdStanding | None:
         """A household's line of the newest snapshot, public or not (for its own portal page)."""
         newest = self.current_id(slug) or self.latest_with_id(slug)[0]
+        if not newest:  # nothing published (the first publication failed)
+            return None
         with self._lock:
             cached = self._standings.get(slug)
         if cached is None or cached[0] != newest:
@@ -384,32 +556,35 @@ class PublishingService:
         return [SnapshotInfo(i, slug, a, p, f, r) for i, a, p, f, r in rows]
 
     # --- jobs ---------------------------------------------------------------------------------
-    def contests_to_publish(self) -> list[ContestInfo]:
-        """Contests that have started and are not closed."""
-        today = self.clock().date()
-        with self.db.session() as session:
-            rows = session.scalars(select(Contest).where(Contest.closed_at.is_(None))).all()
-            return [_contest_info(c) for c in rows if c.baseline_start <= today]
+    def contests_to_publish(self) -> list[Season]:
+        """Contests whose season is not over: every one but drafts and final or archived results."""
+        return [season for season in self.seasons.all() if season.state not in (DRAFT, *FROZEN)]
 
     def publish_running(self, min_interval_s: float = 0.0) -> list[str]:
-        """The scheduled job: publish every running contest, and close those that ended with a final,
-        frozen leaderboard. With several app instances only the one holding the job lock works, and a
-        contest published less than ``min_interval_s`` ago (by any instance) is skipped."""
+        """The scheduled job: publish every contest whose season is not over, and close those whose
+        grace period ended with a final, frozen leaderboard. A contest that fails is logged and
+        recorded for the staff (``last_error``); the others are published all the same. With several
+        app instances only the one holding the job lock works, and a contest published less than
+        ``min_interval_s`` ago (by any instance) is skipped unless its state is due to change."""
         done: list[str] = []
         with job_lock(self.db, "publish_running") as got:
             if not got:
                 return done
-            for info in self.contests_to_publish():
-                last = self.history(info.slug, limit=1)
-                ended = self.clock().astimezone(_zone(info.timezone)).date() > info.competition_end
-                if ended:
-                    self.publish(info.slug, reason="close", final=True)
-                    done.append(info.slug)
-                    continue
-                if last and (self.clock() - last[0].published_at).total_seconds() < min_interval_s:
-                    continue
-                self.publish(info.slug, reason="schedule", skip_unchanged=True)
-                done.append(info.slug)
+            for season in self.contests_to_publish():
+                try:
+                    now = self.clock()
+                    last = season.last_published_at
+                    if (
+                        last is not None
+                        and season.state_at(now) == season.state
+                        and (now - last).total_seconds() < min_interval_s
+                    ):
+                        continue
+                    self.publish(season.slug, reason="schedule", skip_unchanged=True)
+                    done.append(season.slug)
+                except Exception:
+                    # Recorded on the contest by publish(); one contest never stops the others.
+                    log.exception("scheduled publication of %s failed", season.slug)
         return done
 
     def close(self) -> None:

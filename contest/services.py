@@ -32,9 +32,19 @@ from contest.domain import (
     LeaderboardView,
     MeterContext,
     MeterInfo,
+    SeriesInfo,
     TeamStanding,
+    check_living_area_m2,
+    check_persons,
 )
-from contest.errors import ConfigError, ContestNotFound, HouseholdNotFound, MeterNotFound, PermissionDenied
+from contest.errors import (
+    AlreadyExists,
+    ConfigError,
+    ContestNotFound,
+    HouseholdNotFound,
+    MeterNotFound,
+    PermissionDenied,
+)
 from contest.models import (
     Absence,
     Contest,
@@ -43,6 +53,7 @@ from contest.models import (
     ImportBatch,
     Meter,
     Reading,
+    RegisterSeries,
     RejectedRecord,
     Team,
     WeatherDay,
@@ -104,6 +115,8 @@ def _contest_info(c: Contest) -> ContestInfo:
         min_day_coverage_fraction=c.min_day_coverage_fraction,
         gas=GasFactors(c.gas_brennwert_kwh_per_m3, c.gas_zustandszahl),
         min_team_size_public=c.min_team_size_public,
+        state=c.state,
+        grace_days=c.grace_days,
     )
 
 
@@ -119,6 +132,19 @@ def scoring_rules(info: ContestInfo, spec: dict[str, Any] | None = None) -> Scor
         min_coverage_fraction=info.min_coverage_fraction,
         min_team_members=info.min_team_members,
         min_day_coverage_fraction=info.min_day_coverage_fraction,
+    )
+
+
+def meter_series(session: Session, meter_id: int) -> tuple[SeriesInfo, ...]:
+    """The register series of a meter in time order (docs/glossary.md); empty: one series of uploads."""
+    rows = session.execute(
+        select(RegisterSeries.starts_at, RegisterSeries.device)
+        .where(RegisterSeries.meter_id == meter_id)
+        .order_by(RegisterSeries.starts_at.is_not(None), RegisterSeries.starts_at, RegisterSeries.id)
+    ).all()
+    return tuple(
+        SeriesInfo(start, rows[i + 1][0] if i + 1 < len(rows) else None, device)
+        for i, (start, device) in enumerate(rows)
     )
 
 
@@ -144,13 +170,16 @@ class ContestService:
         """Create the contest described by ``cfg``, or update it when the slug exists.
 
         Idempotent: teams, households and meters are matched by name, pseudonym and meter id;
-        nothing is deleted, so readings already imported stay.
+        nothing is deleted, so readings already imported stay. A household fact the file does not state
+        (persons, public listing, team, living area, ...) keeps the value set since (by the household
+        in the portal, or by staff).
         """
         with self.db.session() as session:
             contest = session.scalars(select(Contest).where(Contest.slug == cfg.slug)).one_or_none()
             if contest is None:
-                contest = Contest(slug=cfg.slug)
+                contest = Contest(slug=cfg.slug, state=cfg.initial_state)
                 session.add(contest)
+            contest.grace_days = cfg.grace_days
             contest.name = cfg.name
             contest.timezone = cfg.timezone
             contest.carrier = cfg.carrier
@@ -185,14 +214,21 @@ class ContestService:
             for hc in cfg.households:
                 h = households.get(hc.pseudonym)
                 if h is None:
-                    h = Household(pseudonym=hc.pseudonym, contest=contest)
+                    h = Household(pseudonym=hc.pseudonym, contest=contest, persons=1, public_listing=False)
                     session.add(h)
-                h.persons = hc.persons
-                h.living_area_m2 = hc.living_area_m2
-                h.building_type = hc.building_type
-                h.electric_hot_water = hc.electric_hot_water
-                h.public_listing = hc.public_listing
-                h.team = teams[hc.team] if hc.team else None
+                # What the file does not state stays as the household or the staff set it since.
+                if hc.persons is not None:
+                    h.persons = hc.persons
+                if hc.living_area_m2 is not None:
+                    h.living_area_m2 = hc.living_area_m2
+                if hc.building_type is not None:
+                    h.building_type = hc.building_type
+                if hc.electric_hot_water is not None:
+                    h.electric_hot_water = hc.electric_hot_water
+                if hc.public_listing is not None:
+                    h.public_listing = hc.public_listing
+                if hc.team is not None:
+                    h.team = teams[hc.team]
                 for mc in hc.meters:
                     m = existing_meters.get(mc.external_id)
                     if m is None:
@@ -244,6 +280,7 @@ class MeterService:
                 baseline_start=contest.baseline_start,
                 valid_from=meter.valid_from,
                 valid_to=meter.valid_to,
+                series=meter_series(session, meter.id),
             )
 
     def replace(
@@ -370,6 +407,8 @@ class _DailyPlan:
     day_hi: dt.date
     old: pd.DataFrame
     new: pd.DataFrame
+    #: where the meter's later register series start [UTC] (none: the meter has one series)
+    series_starts: tuple[dt.datetime, ...] = ()
 
     def compute(self) -> pd.DataFrame:
         fresh = self.new[[TS_UTC, ENERGY_KWH, KIND, DURATION_S]]
@@ -377,8 +416,17 @@ class _DailyPlan:
         readings = pd.concat([self.old, fresh], ignore_index=True).drop_duplicates(
             [TS_UTC, KIND], keep="first"
         )
-        readings[S.METER_ID] = self.meter_id
-        daily, _findings = daily_consumption(readings, self.tz)
+        if not self.series_starts:
+            readings[S.METER_ID] = self.meter_id
+            daily, _findings = daily_consumption(readings, self.tz)
+        else:
+            # Each register series is its own counter: its days are computed alone (a step between two
+            # series is never consumption) and summed, as the days of a swapped meter and its successor.
+            starts = pd.DatetimeIndex(pd.to_datetime(list(self.series_starts), utc=True))
+            readings[S.METER_ID] = starts.searchsorted(pd.DatetimeIndex(readings[TS_UTC]), side="right")
+            per_series, _findings = daily_consumption(readings, self.tz)
+            series = pd.DataFrame({S.METER_ID: range(len(starts) + 1), S.HOUSEHOLD_ID: self.meter_id})
+            daily = household_daily(per_series, series).rename(columns={S.HOUSEHOLD_ID: S.METER_ID})
         days = pd.to_datetime(daily[S.DAY]).dt.date
         return daily[(days >= self.day_lo) & (days <= self.day_hi)]
 
@@ -614,7 +662,8 @@ class ReadingService:
                 ),
             )
         ).all()
-        return _DailyPlan(meter_id, tz, day_lo, day_hi, self._frame(rows), new)
+        starts = tuple(s.starts_at for s in meter_series(session, meter_id) if s.starts_at is not None)
+        return _DailyPlan(meter_id, tz, day_lo, day_hi, self._frame(rows), new, starts)
 
     def rebuild_all_daily(self, external_id: str) -> None:
         """Recompute a meter's daily consumption from all its readings (repair; tests compare with it)."""
@@ -683,6 +732,12 @@ def _str_or_none(value: Any) -> str | None:
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) or value == "":
         return None
     return str(value)
+
+
+def _fraction(value: Any) -> float:
+    """A coverage fraction [0..1]; none measured yet (before the competition starts: NaN) is 0."""
+    number = _float_or_none(value)
+    return 0.0 if number is None or not math.isfinite(number) else number
 
 
 def _shown_fraction(value: Any) -> float | None:
@@ -808,11 +863,11 @@ class LeaderboardService:
                     actual_kwh=_float_or_none(row[S.ACTUAL_KWH]),
                     baseline_kwh_per_day=_float_or_none(row[S.BASELINE_KWH_PER_DAY]),
                     coverage_fraction=min(
-                        float(row[S.BASELINE_COVERAGE_FRACTION] or 0.0),
-                        float(row[S.COMPETITION_COVERAGE_FRACTION] or 0.0),
+                        _fraction(row[S.BASELINE_COVERAGE_FRACTION]),
+                        _fraction(row[S.COMPETITION_COVERAGE_FRACTION]),
                     ),
-                    baseline_coverage_fraction=float(row[S.BASELINE_COVERAGE_FRACTION] or 0.0),
-                    competition_coverage_fraction=float(row[S.COMPETITION_COVERAGE_FRACTION] or 0.0),
+                    baseline_coverage_fraction=_fraction(row[S.BASELINE_COVERAGE_FRACTION]),
+                    competition_coverage_fraction=_fraction(row[S.COMPETITION_COVERAGE_FRACTION]),
                     co2_saved_kg=_float_or_none(row.get(S.CO2_SAVED_KG)),
                     statistically_tied=bool(row.get(S.STATISTICALLY_TIED) is True),
                     status_reason=_str_or_none(row.get(S.STATUS_REASON)),
@@ -850,6 +905,11 @@ class LeaderboardService:
             co2_saved_kg=float(ranked[S.CO2_SAVED_KG].fillna(0).sum())
             if len(ranked) and S.CO2_SAVED_KG in ranked
             else 0.0,
+            baseline_ready=int(
+                (hh[S.BASELINE_COVERAGE_FRACTION].astype(float).fillna(0.0) >= info.min_coverage_fraction).sum()
+            )
+            if len(hh)
+            else 0,
         )
         return LeaderboardView(
             contest=info,
@@ -884,26 +944,30 @@ def _clean_name(value: str, what: str, max_len: int) -> str:
     return text
 
 
-#: Limits of a household's facts (sanity, not policy).
-PERSONS_RANGE = (1, 50)
-LIVING_AREA_M2_RANGE = (5.0, 10_000.0)
-
-
-def check_persons(persons: int) -> int:
-    low, high = PERSONS_RANGE
-    if isinstance(persons, bool) or not isinstance(persons, int) or not low <= persons <= high:
-        raise ConfigError(f"persons must be a whole number between {low} and {high}, got {persons!r}")
-    return persons
-
-
-def check_living_area_m2(area_m2: float | None) -> float | None:
-    """The living area [m²], or None (not stated)."""
-    if area_m2 is None:
+def _household_named(session: Session, contest: Contest, pseudonym: str) -> Household | None:
+    if "\x00" in pseudonym:  # PostgreSQL text cannot hold NUL: no household has such a name
         return None
-    low, high = LIVING_AREA_M2_RANGE
-    if not (math.isfinite(area_m2) and low <= area_m2 <= high):
-        raise ConfigError(f"living_area_m2 must be between {low:g} and {high:,.0f} m², got {area_m2}")
-    return float(area_m2)
+    return session.scalars(
+        select(Household).where(Household.contest_id == contest.id, Household.pseudonym == pseudonym)
+    ).one_or_none()
+
+
+def resolve_team(session: Session, contest: Contest, name: str, *, create: bool = False) -> Team:
+    """The contest's team called ``name``. An unknown name is a :class:`ConfigError` that lists the
+    contest's teams, unless ``create`` says the staff mean a new team: a typo must not found one."""
+    team = session.scalars(select(Team).where(Team.contest_id == contest.id, Team.name == name)).one_or_none()
+    if team is not None:
+        return team
+    if not create:
+        known = ", ".join(repr(n) for n in sorted(t.name for t in contest.teams)) or "none yet"
+        raise ConfigError(
+            f"contest {contest.slug!r} has no team named {name!r}; its teams: {known}. To create a new "
+            "team, say so (contest household add --create-team; admin API: create_team: true).",
+            key="household.unknown_team",
+        )
+    team = Team(contest=contest, name=name)
+    session.add(team)
+    return team
 
 
 def _household_info(h: Household) -> HouseholdInfo:
@@ -942,10 +1006,12 @@ class HouseholdService:
         meters: Sequence[MeterInfo] = (),
         building_type: str | None = None,
         electric_hot_water: bool | None = None,
+        create_team: bool = False,
     ) -> tuple[HouseholdInfo, str]:
-        """Add a household (or give an existing one a new code); returns it and its new access code.
+        """Add a new household; returns it and its access code, shown once (only its hash is stored).
 
-        The code is shown once: only its hash is stored.
+        A pseudonym the contest has is :class:`AlreadyExists` and changes nothing (a new code for it:
+        :meth:`issue_access_code`). ``team`` must exist unless ``create_team`` (see :func:`resolve_team`).
         """
         check_persons(persons)
         pseudonym = _clean_name(pseudonym, "pseudonym", 80)
@@ -961,25 +1027,25 @@ class HouseholdService:
         code = generate_code()
         with self.db.session() as session:
             contest = _get_contest(session, slug)
-            h = session.scalars(
-                select(Household).where(Household.contest_id == contest.id, Household.pseudonym == pseudonym)
-            ).one_or_none()
-            if h is None:
-                h = Household(contest=contest, pseudonym=pseudonym)
-                session.add(h)
-            h.persons = persons
-            h.public_listing = public_listing
-            h.living_area_m2 = living_area_m2
-            h.building_type = building_type
-            h.electric_hot_water = electric_hot_water
+            if _household_named(session, contest, pseudonym) is not None:
+                raise AlreadyExists(
+                    f"contest {slug!r} already has a household {pseudonym!r}; nothing was changed. A new "
+                    f"access code for it: contest household code {slug} {pseudonym!r} (or the admin API's "
+                    "access-code action); its facts: edit the household.",
+                    key="household.pseudonym_taken",
+                )
+            h = Household(
+                contest=contest,
+                pseudonym=pseudonym,
+                persons=persons,
+                public_listing=public_listing,
+                living_area_m2=living_area_m2,
+                building_type=building_type,
+                electric_hot_water=electric_hot_water,
+            )
+            session.add(h)
             if team is not None:
-                t = session.scalars(
-                    select(Team).where(Team.contest_id == contest.id, Team.name == team)
-                ).one_or_none()
-                if t is None:
-                    t = Team(contest=contest, name=team)
-                    session.add(t)
-                h.team = t
+                h.team = resolve_team(session, contest, team, create=create_team)
             for m in meters:
                 existing = session.scalars(
                     select(Meter).where(Meter.external_id == m.external_id)
@@ -991,6 +1057,27 @@ class HouseholdService:
             h.access_code_hash = hash_code(code)
             session.flush()
             session.refresh(h)
+            return _household_info(h), code
+
+    def find(self, slug: str, pseudonym: str) -> HouseholdInfo:
+        """The household of the contest ``slug`` with this pseudonym; :class:`HouseholdNotFound` otherwise."""
+        with self.db.session() as session:
+            contest = _get_contest(session, slug)
+            h = _household_named(session, contest, pseudonym.strip())
+            if h is None:
+                raise HouseholdNotFound(f"contest {slug!r} has no household {pseudonym!r}")
+            return _household_info(h)
+
+    def issue_access_code(self, household_id: int) -> tuple[HouseholdInfo, str]:
+        """A new personal access code for the household, returned once (only its hash is stored); the
+        old code stops working at once. Nothing else of the household changes."""
+        code = generate_code()
+        with self.db.session() as session:
+            h = session.get(Household, household_id)
+            if h is None:
+                raise HouseholdNotFound(f"no household with id {household_id}")
+            h.access_code_hash = hash_code(code)
+            session.flush()
             return _household_info(h), code
 
     def authenticate(self, code: str) -> HouseholdInfo:

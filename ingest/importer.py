@@ -43,22 +43,45 @@ def _check_period(parsed: ParsedCsv, ctx: MeterContext) -> None:
 
 def _reject_outside_validity(parsed: ParsedCsv, ctx: MeterContext, data: bytes) -> ParsedCsv:
     """Rows from before the meter was installed or after it was replaced (meter swap) are rejected
-    with their line and reason: they belong to another meter."""
+    with their line and reason: they belong to another meter. So are rows from a time a bound device
+    reads the meter: that register series is the device's own (docs/glossary.md)."""
     readings = parsed.readings
-    if readings.empty or (ctx.valid_from is None and ctx.valid_to is None):
+    device_series = [s for s in ctx.series if s.device is not None]
+    if readings.empty or (ctx.valid_from is None and ctx.valid_to is None and not device_series):
         return parsed
     zone = ZoneInfo(ctx.timezone)
     outside = pd.Series(False, index=readings.index)
     reasons = pd.Series("", index=readings.index, dtype=object)
+    keys = pd.Series("csv.outside_meter_validity", index=readings.index, dtype=object)
+    for series in device_series:
+        held = pd.Series(True, index=readings.index)
+        if series.starts_at is not None:
+            held &= readings[TS_UTC] >= pd.Timestamp(series.starts_at)
+        if series.ends_at is not None:
+            held &= readings[TS_UTC] < pd.Timestamp(series.ends_at)
+        outside |= held
+        since = (
+            f"from {series.starts_at.astimezone(zone):%d.%m.%Y %H:%M} on"
+            if series.starts_at is not None
+            else "from its start"
+        )
+        until = f" until {series.ends_at.astimezone(zone):%d.%m.%Y %H:%M}" if series.ends_at is not None else ""
+        reasons[held] = (
+            f"meter {ctx.external_id} is read by the device {series.device} {since}{until}: readings of "
+            "that time come from the device, not from uploads"
+        )
+        keys[held] = "csv.meter_read_by_device"
     if ctx.valid_from is not None:
         early = readings[TS_UTC] < pd.Timestamp(ctx.valid_from)
         outside |= early
+        keys[early] = "csv.outside_meter_validity"
         reasons[early] = (
             f"before meter {ctx.external_id} was installed ({ctx.valid_from.astimezone(zone):%d.%m.%Y %H:%M})"
         )
     if ctx.valid_to is not None:
         late = readings[TS_UTC] > pd.Timestamp(ctx.valid_to)
         outside |= late
+        keys[late] = "csv.outside_meter_validity"
         reasons[late] = (
             f"after meter {ctx.external_id} was replaced ({ctx.valid_to.astimezone(zone):%d.%m.%Y %H:%M})"
         )
@@ -66,13 +89,8 @@ def _reject_outside_validity(parsed: ParsedCsv, ctx: MeterContext, data: bytes) 
         return parsed
     lines = data.decode(parsed.dialect.encoding, errors="replace").splitlines()
     extra = tuple(
-        Rejection(
-            int(n),
-            lines[int(n) - 1] if 0 < int(n) <= len(lines) else "",
-            str(why),
-            "csv.outside_meter_validity",
-        )
-        for n, why in zip(readings.loc[outside, LINE_NO], reasons[outside], strict=True)
+        Rejection(int(n), lines[int(n) - 1] if 0 < int(n) <= len(lines) else "", str(why), str(key))
+        for n, why, key in zip(readings.loc[outside, LINE_NO], reasons[outside], keys[outside], strict=True)
     )
     rejections = tuple(sorted((*parsed.rejections, *extra), key=lambda r: r.line_no or 0))
     return replace(parsed, readings=readings.loc[~outside].reset_index(drop=True), rejections=rejections)

@@ -80,7 +80,8 @@ class MeterIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class HouseholdIn(msgspec.Struct, forbid_unknown_fields=True):
-    """A new household. public: listed by pseudonym on the public leaderboard; living_area_m2 [m²]."""
+    """A new household (a pseudonym the contest has: 409). public: listed by pseudonym on the public
+    leaderboard; living_area_m2 [m²]; team: must exist unless create_team is true."""
 
     pseudonym: Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
     persons: Annotated[int, msgspec.Meta(ge=1, le=50)] = 1
@@ -90,11 +91,12 @@ class HouseholdIn(msgspec.Struct, forbid_unknown_fields=True):
     building_type: Literal["flat", "house"] | None = None
     electric_hot_water: bool | None = None
     meters: list[MeterIn] = msgspec.field(default_factory=list)
+    create_team: bool = False
 
 
 class HouseholdPatch(msgspec.Struct, forbid_unknown_fields=True):
     """Fields to change; a field left out stays as it is. team: null takes the household out of its
-    team (a team must exist: create it first); living_area_m2 [m²]: null = not stated."""
+    team (a team must exist unless create_team is true); living_area_m2 [m²]: null = not stated."""
 
     pseudonym: Annotated[str, msgspec.Meta(min_length=1, max_length=80)] | msgspec.UnsetType = msgspec.UNSET
     team: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | msgspec.UnsetType | None = (
@@ -105,6 +107,7 @@ class HouseholdPatch(msgspec.Struct, forbid_unknown_fields=True):
     public: bool | msgspec.UnsetType = msgspec.UNSET
     building_type: Literal["flat", "house"] | msgspec.UnsetType | None = msgspec.UNSET
     electric_hot_water: bool | msgspec.UnsetType | None = msgspec.UNSET
+    create_team: bool = False
 
 
 class TeamIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -480,8 +483,11 @@ class AdminApi(Controller):
     @post(
         "/contests/{slug:str}/households",
         sync_to_thread=True,
-        summary="Add a household (or give it a new code); the access code is returned once",
-        responses={**_ERRORS, **_NOT_FOUND},
+        summary="Add a household; its access code is returned once",
+        description="A pseudonym the contest has is refused (409) and nothing changes: a new code is the "
+        "household's access-code action, other facts are edited. An unknown team is refused (400, the "
+        "detail lists the contest's teams) unless create_team is true.",
+        responses={**_ERRORS, **_NOT_FOUND, **_CONFLICT},
     )
     def add_household(
         self, admin: NamedDependency[AdminDeps], slug: FromPath[str], data: JSONBody[HouseholdIn]
@@ -496,6 +502,7 @@ class AdminApi(Controller):
             building_type=data.building_type,
             electric_hot_water=data.electric_hot_water,
             meters=[(m.id, m.carrier, m.kind) for m in data.meters],
+            create_team=data.create_team,
         )
         return HouseholdCreated(record.id, record.pseudonym, code, list(record.meters))
 
@@ -527,6 +534,7 @@ class AdminApi(Controller):
             public_listing=_given(data.public),
             building_type=_given(data.building_type),
             electric_hot_water=_given(data.electric_hot_water),
+            create_team=data.create_team,
         )
         admin.publishing.publish_soon(record.contest_slug, reason="settings")
         return HouseholdItem.from_record(record)

@@ -15,11 +15,13 @@ from litestar.response.base import ASGIResponse
 from litestar.serialization import encode_json
 
 from contest.domain import LeaderboardView
+from contest.errors import ContestError
 from contest.publishing import PublishingService
 from contest.services import ContestService
 from web.charts import team_lines_svg
 from web.i18n import TEXTS, category_label, fmt_date, fmt_datetime, fmt_number, fmt_percent, pick_language
-from web.schemas import ContestOut, LeaderboardOut
+from web.schemas import ContestOut, LeaderboardOut, SeasonOut
+from web.seasons import show_season, winners
 
 #: How often a live-update stream checks for a new snapshot, and how long one stream lasts [s].
 SSE_POLL_S = 2.0
@@ -50,10 +52,20 @@ def _match_category(value: str | None, categories: tuple[str, ...]) -> str | Non
 
 
 def snapshot_cache_key(request: Request[Any, Any, Any]) -> str:
-    """Cache key of responses that depend only on the newest snapshot (and the language)."""
+    """Cache key of responses that depend only on the newest snapshot, the season's state of today
+    and the language. A draft (no public page) or an unknown slug is not cached."""
     slug = request.path_params.get("slug", "")
     publishing: PublishingService = request.app.state.publishing
-    return f"{request.url.path}?{request.url.query}|{_lang(request)}|{publishing.current_id(slug)}"
+    try:
+        season = publishing.public_season(slug)
+    except ContestError:
+        return f"uncached|{id(request)}"
+    now = publishing.clock()
+    day = season.today(now).isoformat()
+    return (
+        f"{request.url.path}?{request.url.query}|{_lang(request)}|{publishing.current_id(slug)}"
+        f"|{season.public_state(now)}|{season.hold_open}|{day}"
+    )
 
 
 def _lang(request: Request[Any, Any, Any]) -> str:
@@ -78,13 +90,20 @@ class PublicPages(Controller):
     include_in_schema = False
 
     @get("/", sync_to_thread=True)
-    def index(
-        self, request: Request[Any, Any, Any], contests: NamedDependency[ContestService]
-    ) -> Template | Redirect:
-        items = contests.list_contests()
-        if len(items) == 1:
-            return Redirect(f"/contests/{items[0].slug}")
-        return Template("index.html", context=page_context(_lang(request), contests=items))
+    def index(self, request: Request[Any, Any, Any], boards: NamedDependency[PublishingService]) -> Template:
+        """Every public contest with its state; finished ones with their winners."""
+        lang = _lang(request)
+        now = boards.clock()
+        items = []
+        for season in boards.seasons.all():
+            if not season.public:
+                continue
+            view = boards.latest(season.slug)
+            shown = show_season(season, view, now, lang)
+            items.append((season, shown, winners(view, places=1) if shown.final else None))
+        # Running and coming contests first, then finished ones, newest first within each.
+        items.sort(key=lambda item: (item[1].final, -item[0].competition_start.toordinal()))
+        return Template("index.html", context=page_context(lang, contests=items))
 
     @get("/contests/{slug:str}", sync_to_thread=True, cache=300, cache_key_builder=snapshot_cache_key)
     def leaderboard_page(
@@ -94,7 +113,9 @@ class PublicPages(Controller):
         boards: NamedDependency[PublishingService],
     ) -> Template:
         lang = _lang(request)
+        season = boards.public_season(slug)
         snapshot_id, view = boards.latest_with_id(slug)
+        season_shown = show_season(season, view, boards.clock(), lang)
         categories = view.categories
         category = _match_category(request.query_params.get("category"), categories)
         listed = view.households if category is None else view.in_category(category)
@@ -124,6 +145,9 @@ class PublicPages(Controller):
                 category=category,
                 category_text=category_label(category, lang) if category is not None else None,
                 show_per_m2=view.has_living_areas,
+                season=season,
+                season_shown=season_shown,
+                winners=winners(view) if season_shown.final else None,
             ),
         )
 
@@ -133,6 +157,7 @@ class PublicPages(Controller):
     ) -> Template:
         """A small page for an iframe on the city's web portal: the top teams and city figures."""
         lang = _lang(request)
+        season = boards.public_season(slug)
         view: LeaderboardView = boards.latest(slug)
         return Template(
             "widget.html",
@@ -141,6 +166,7 @@ class PublicPages(Controller):
                 view=view,
                 contest=view.contest,
                 as_of_text=fmt_datetime(view.as_of, view.contest.timezone, lang),
+                shown=show_season(season, view, boards.clock(), lang),
             ),
         )
 
@@ -149,13 +175,31 @@ class LeaderboardApi(Controller):
     path = "/api/contests"
     tags = ["leaderboard"]
 
-    @get("/", sync_to_thread=True, summary="All contests")
-    def list_contests(self, contests: NamedDependency[ContestService]) -> list[ContestOut]:
-        return [ContestOut.from_info(c) for c in contests.list_contests()]
+    @get("/", sync_to_thread=True, summary="All contests, with the state of their season")
+    def list_contests(
+        self, contests: NamedDependency[ContestService], boards: NamedDependency[PublishingService]
+    ) -> list[ContestOut]:
+        seasons = {s.slug: s for s in boards.seasons.all() if s.public}
+        now = boards.clock()
+        return [
+            ContestOut.from_info(c, SeasonOut.from_season(seasons[c.slug], now))
+            for c in contests.list_contests()
+            if c.slug in seasons
+        ]
 
-    @get("/{slug:str}", sync_to_thread=True, summary="One contest with its periods and scoring rules")
-    def contest(self, slug: FromPath[str], contests: NamedDependency[ContestService]) -> ContestOut:
-        return ContestOut.from_info(contests.get(slug))
+    @get(
+        "/{slug:str}",
+        sync_to_thread=True,
+        summary="One contest with its periods, scoring rules and the state of its season",
+    )
+    def contest(
+        self,
+        slug: FromPath[str],
+        contests: NamedDependency[ContestService],
+        boards: NamedDependency[PublishingService],
+    ) -> ContestOut:
+        season = boards.public_season(slug)
+        return ContestOut.from_info(contests.get(slug), SeasonOut.from_season(season, boards.clock()))
 
     @get(
         "/{slug:str}/leaderboard",
@@ -192,24 +236,28 @@ class LeaderboardApi(Controller):
         ] = None,
     ) -> ASGIResponse:
         boards: PublishingService = request.app.state.publishing
+        season = boards.public_season(slug)  # a draft is not public: 404
+        out_season = SeasonOut.from_season(season, boards.clock())
         snapshot = boards.current_id(slug)
-        key = (slug, snapshot, offset, limit, category)
-        cache: dict[tuple[str, int | None, int, int, str | None], ASGIResponse] = request.app.state.json_cache
+        key = (slug, snapshot, offset, limit, category, out_season)
+        cache: dict[tuple[Any, ...], ASGIResponse] = request.app.state.json_cache
         response = cache.get(key)
         if response is None:
             snapshot, view = boards.latest_with_id(slug)  # publishes a never-published contest once
-            key = (slug, snapshot, offset, limit, category)
+            key = (slug, snapshot, offset, limit, category, out_season)
             categories = view.categories
             chosen = _match_category(category, categories)
             # The category is free text: the ETag names it by its position, never by its characters.
             tag = "" if chosen is None else f"-c{categories.index(chosen) if chosen in categories else 'x'}"
             # The ASGI response holds no per-request state, so one instance serves every request.
+            # The state of the season can change by the clock without a new snapshot: it is in the tag.
+            state_tag = f"-{out_season.state}{'' if out_season.starts_in_days is None else out_season.starts_in_days}"
             response = ASGIResponse(
-                body=encode_json(LeaderboardOut.from_view(view, offset, limit, chosen)),
+                body=encode_json(LeaderboardOut.from_view(view, offset, limit, chosen, out_season)),
                 media_type=MediaType.JSON,
                 headers={
                     "cache-control": "public, max-age=30",
-                    "etag": f'"{slug}-{snapshot}-{offset}-{limit}{tag}"',
+                    "etag": f'"{slug}-{snapshot}-{offset}-{limit}{tag}{state_tag}"',
                 },
             )
             if len(cache) > 256:
@@ -230,7 +278,7 @@ class LeaderboardApi(Controller):
     ) -> ServerSentEvent:
         """Server-sent events: the id of the newest snapshot, sent when it changes (live page updates).
         A stream lasts at most 10 minutes; browsers reconnect by themselves."""
-        await anyio.to_thread.run_sync(contests.get, slug)  # unknown contest: 404 before streaming
+        await anyio.to_thread.run_sync(boards.public_season, slug)  # unknown or draft: 404 before streaming
 
         async def stream() -> AsyncIterator[ServerSentEventMessage]:
             last: int | None = -1

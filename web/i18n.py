@@ -518,6 +518,117 @@ ADMIN_TEXTS: dict[str, dict[str, str]] = {
 }
 
 
+#: What each state of a contest's season means to visitors and households (contest.season).
+SEASON_TEXTS: dict[str, dict[str, str]] = {
+    "de": {
+        "state_draft": "Entwurf",
+        "state_announced": "Angekündigt",
+        "state_running": "Läuft",
+        "state_closing": "Vorläufiges Ergebnis",
+        "state_final": "Endergebnis",
+        "state_archived": "Archiv",
+        "season_announced": "Der Wettbewerb beginnt am {start}.",
+        "season_countdown_one": "Noch 1 Tag bis zum Start.",
+        "season_countdown": "Noch {n} Tage bis zum Start.",
+        "season_running": "Der Wettbewerb läuft: Tag {n} von {total}.",
+        "season_closing": (
+            "Der Wettbewerb ist beendet. Dies ist ein vorläufiges Ergebnis: Bis zum {grace_end} können "
+            "Haushalte noch Daten nachreichen, die Zahlen können sich also noch ändern."
+        ),
+        "season_reopened": (
+            "Die Stadt hat das Ergebnis zur Prüfung wieder geöffnet. Bis sie es erneut abschließt, ist es "
+            "vorläufig."
+        ),
+        "season_final": "Endergebnis, festgestellt am {closed}. Es ändert sich nicht mehr.",
+        "season_archived": "Archiviert. Das Endergebnis wurde am {closed} festgestellt.",
+        "join_title": "So machen Sie mit",
+        "join_text": (
+            "Jeder Haushalt tritt gegen seinen eigenen früheren Verbrauch an. Mit dem Zugangscode der Stadt "
+            "melden Sie sich im Haushaltsportal an und laden Zählerstände oder einen Export Ihres Zählers "
+            "für den Vergleichszeitraum ({baseline}) hoch – je mehr Tage, desto sicherer die Wertung. Ab dem "
+            "Start zählt jeder Tag, an dem Sie weniger verbrauchen."
+        ),
+        "join_portal": "Zum Haushaltsportal",
+        "signed_up": "Angemeldete Haushalte",
+        "baseline_ready": "mit genug Daten im Vergleichszeitraum",
+        "no_ranks_yet": "Ranglisten erscheinen mit dem Start des Wettbewerbs.",
+        "winners": "Die Gewinner",
+        "winner_team": "Bestes Team",
+        "winner_households": "Beste Haushalte",
+        "no_winners": "Niemand hatte genug Daten für eine Wertung.",
+        "provisional": "vorläufig",
+        "all_contests": "Alle Wettbewerbe",
+        "contest_state": "Stand",
+        "portal_baseline_title": "Ihr Vergleichszeitraum",
+        "portal_baseline_coverage": "Tage mit Daten im Vergleichszeitraum",
+        "portal_baseline_value": "Ihr Vergleichswert",
+        "portal_baseline_pending": "noch nicht genug Daten",
+        "portal_baseline_help": (
+            "Für eine Wertung brauchen Sie an mindestens {cov} der Tage des Vergleichszeitraums "
+            "({baseline}) Daten. Laden Sie dafür Zählerstände oder einen Export hoch."
+        ),
+        "portal_final_upload": (
+            "Das Endergebnis steht fest. Daten, die Sie jetzt hochladen, werden gespeichert, ändern das "
+            "Endergebnis aber nicht mehr."
+        ),
+        "certificate": "Urkunde herunterladen (PDF)",
+        "kwh_per_day": "kWh/Tag",
+    },
+    "en": {
+        "state_draft": "Draft",
+        "state_announced": "Announced",
+        "state_running": "Running",
+        "state_closing": "Provisional result",
+        "state_final": "Final result",
+        "state_archived": "Archive",
+        "season_announced": "The competition starts on {start}.",
+        "season_countdown_one": "1 day to go.",
+        "season_countdown": "{n} days to go.",
+        "season_running": "The competition is running: day {n} of {total}.",
+        "season_closing": (
+            "The competition has ended. This is a provisional result: households can still hand in data "
+            "until {grace_end}, so the figures may still change."
+        ),
+        "season_reopened": "The city has reopened the result for review. It is provisional until it is closed again.",
+        "season_final": "Final result, declared on {closed}. It will not change any more.",
+        "season_archived": "Archived. The final result was declared on {closed}.",
+        "join_title": "How to take part",
+        "join_text": (
+            "Every household competes against its own earlier consumption. Sign in to the household portal "
+            "with the access code from the city and upload meter readings or your meter's export for the "
+            "baseline period ({baseline}): the more days, the more reliable your score. From the start, "
+            "every day you use less counts."
+        ),
+        "join_portal": "To the household portal",
+        "signed_up": "Households signed up",
+        "baseline_ready": "with enough baseline data",
+        "no_ranks_yet": "Leaderboards appear when the competition starts.",
+        "winners": "The winners",
+        "winner_team": "Best team",
+        "winner_households": "Best households",
+        "no_winners": "Nobody had enough data to be ranked.",
+        "provisional": "provisional",
+        "all_contests": "All contests",
+        "contest_state": "State",
+        "portal_baseline_title": "Your baseline period",
+        "portal_baseline_coverage": "Days with data in the baseline period",
+        "portal_baseline_value": "Your baseline",
+        "portal_baseline_pending": "not enough data yet",
+        "portal_baseline_help": (
+            "To be ranked you need data on at least {cov} of the days of the baseline period ({baseline}). "
+            "Upload meter readings or an export for it."
+        ),
+        "portal_final_upload": (
+            "The result is final. Data you upload now is stored but does not change the final result."
+        ),
+        "certificate": "Download your certificate (PDF)",
+        "kwh_per_day": "kWh/day",
+    },
+}
+for _lang, _texts in SEASON_TEXTS.items():
+    TEXTS[_lang].update(_texts)
+
+
 def pick_language(
     query_lang: str | None, cookie_lang: str | None = None, accept_language: str | None = None
 ) -> str:

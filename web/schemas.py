@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contest.domain import ContestInfo, HouseholdStanding, LeaderboardView, TeamStanding
+from contest.season import ANNOUNCED, CLOSING, FROZEN, RUNNING, Season
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,41 @@ class ScoringRulesOut:
 
 
 @dataclass(frozen=True)
+class SeasonOut:
+    """Where the contest stands now.
+
+    state: draft | announced | running | closing | final | archived
+    provisional: the result still changes with new or late data (running, closing)
+    final: the result is frozen (final, archived); later data changes no public figure
+    starts_in_days: days until the first competition day (announced only)
+    grace_end: last day on which late data still changes the provisional result
+    reopened: staff reopened the final result for review (closing until they close it again)
+    closed_at: when the result was declared final (the latest close)
+    """
+
+    state: str
+    provisional: bool
+    final: bool
+    starts_in_days: int | None
+    grace_end: dt.date
+    reopened: bool
+    closed_at: dt.datetime | None
+
+    @classmethod
+    def from_season(cls, s: Season, now: dt.datetime) -> SeasonOut:
+        state = s.public_state(now)
+        return cls(
+            state=state,
+            provisional=state in (RUNNING, CLOSING),
+            final=state in FROZEN,
+            starts_in_days=s.days_to_start(now) if state == ANNOUNCED else None,
+            grace_end=s.grace_end,
+            reopened=s.hold_open and state == CLOSING,
+            closed_at=s.closed_at if state in FROZEN else None,
+        )
+
+
+@dataclass(frozen=True)
 class ContestOut:
     slug: str
     name: str
@@ -33,9 +69,10 @@ class ContestOut:
     baseline: Period
     competition: Period
     scoring: ScoringRulesOut
+    season: SeasonOut | None = None
 
     @classmethod
-    def from_info(cls, c: ContestInfo) -> ContestOut:
+    def from_info(cls, c: ContestInfo, season: SeasonOut | None = None) -> ContestOut:
         return cls(
             slug=c.slug,
             name=c.name,
@@ -49,6 +86,7 @@ class ContestOut:
                 min_team_members=c.min_team_members,
                 min_day_coverage_fraction=c.min_day_coverage_fraction,
             ),
+            season=season,
         )
 
 
@@ -140,6 +178,8 @@ class CityOut:
     savings_kwh: float
     savings_fraction: float | None
     co2_saved_kg: float
+    #: households whose baseline period has enough data already
+    baseline_ready: int = 0
 
 
 @dataclass(frozen=True)
@@ -175,14 +215,22 @@ class LeaderboardOut:
     #: how this result was computed: the baseline method, every parameter and the sha256 fingerprint
     #: of the inputs; the same inputs give the same leaderboard (docs/scoring.md, reproducible results)
     provenance: ProvenanceOut | None = None
+    #: the state of the contest's season now; ``published_state``: when this result was published
+    season: SeasonOut | None = None
+    published_state: str | None = None
 
     @classmethod
     def from_view(
-        cls, v: LeaderboardView, offset: int = 0, limit: int = 100, category: str | None = None
+        cls,
+        v: LeaderboardView,
+        offset: int = 0,
+        limit: int = 100,
+        category: str | None = None,
+        season: SeasonOut | None = None,
     ) -> LeaderboardOut:
         households = v.households if category is None else v.in_category(category)
         return cls(
-            contest=ContestOut.from_info(v.contest),
+            contest=ContestOut.from_info(v.contest, season),
             as_of=v.as_of,
             competition_days_elapsed=v.competition_days_elapsed,
             city=CityOut(
@@ -193,6 +241,7 @@ class LeaderboardOut:
                 v.city.savings_kwh,
                 v.city.savings_fraction,
                 v.city.co2_saved_kg,
+                v.city.baseline_ready,
             ),
             teams=[TeamOut.from_standing(t) for t in v.teams],
             households=[HouseholdOut.from_standing(h) for h in households[offset : offset + limit]],
@@ -202,6 +251,8 @@ class LeaderboardOut:
             category=category,
             categories=list(v.categories),
             provenance=ProvenanceOut.from_dict(v.provenance) if v.provenance else None,
+            season=season,
+            published_state=v.contest.state,
         )
 
 

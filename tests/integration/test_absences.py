@@ -125,8 +125,8 @@ def test_absences_are_in_the_household_export_and_go_with_its_deletion(contest_d
 @pytest.fixture
 def portal_url(contest_db: Database, tmp_path: Path) -> Iterator[tuple[str, str, str]]:
     households = HouseholdService(contest_db)
-    code_b = households.add("test-2026", "Biene", persons=4, team="Nordviertel", public_listing=True)[1]
-    code_a = households.add("test-2026", "Amsel", persons=2, team="Nordviertel", public_listing=True)[1]
+    code_b = households.issue_access_code(households.find("test-2026", "Biene").id)[1]
+    code_a = households.issue_access_code(households.find("test-2026", "Amsel").id)[1]
     web = WebSettings(secret_key="test-secret", upload_dir=str(tmp_path / "up"))
     publishing = PublishingService(contest_db, clock=lambda: AS_OF, cache_ttl_s=0.0)
     app = create_app(contest_db, web, clock=lambda: AS_OF, publishing=publishing)
@@ -178,9 +178,8 @@ def test_peer_benchmark_facts_from_the_contest_file_and_the_portal(db: Database,
         parse_contest_config(toml.replace('"house"', '"castle"'))
     # The household corrects them in its settings (and can say "not stated").
     web = WebSettings(secret_key="test-secret", upload_dir=str(tmp_path / "up"))
-    code = HouseholdService(db).add("test-2026", "Amsel", persons=2, team="Nordviertel", public_listing=True)[
-        1
-    ]
+    households = HouseholdService(db)
+    code = households.issue_access_code(households.find("test-2026", "Amsel").id)[1]
     with live_server(create_app(db, web, clock=lambda: AS_OF)) as url:
         p = Portal(url)
         p.login(code)

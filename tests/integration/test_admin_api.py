@@ -294,6 +294,72 @@ def test_adding_and_deleting_a_household_with_its_data(admin: Admin) -> None:
     assert admin.client.get(f"/contests/{SLUG}").json()["households"] == 5  # Kranich in, Dachs out
 
 
+def test_adding_a_household_that_exists_is_refused_and_changes_nothing(admin: Admin) -> None:
+    amsel = admin.ids()["Amsel"]
+    code = admin.client.post(f"/households/{amsel}/access-code").json()["access_code"]
+    admin.client.patch(f"/households/{amsel}", json={"living_area_m2": 80.0, "building_type": "house"})
+    before = admin.client.get(f"/households/{amsel}").json()
+
+    again = admin.client.post(
+        f"/contests/{SLUG}/households",
+        json={"pseudonym": "Amsel", "persons": 5, "public": False, "meters": [{"id": "A-2"}]},
+    )
+    refused = _error(again, 409)
+    assert refused["error"] == "household.pseudonym_taken"
+    assert "'Amsel'" in refused["detail"] and "access-code" in refused["detail"]
+    assert "access_code" not in refused
+    assert admin.client.get(f"/households/{amsel}").json() == before
+    assert (before["persons"], before["public"], before["living_area_m2"]) == (2, True, 80.0)
+    assert before["building_type"] == "house" and before["meters"] == ["A"]
+    assert HouseholdService(admin.db).authenticate(code).id == amsel  # the code given out still works
+    assert len(admin.ids()) == 5
+
+
+def test_an_unknown_team_is_refused_with_the_known_teams_unless_create_team(admin: Admin) -> None:
+    admin.client.post(f"/contests/{SLUG}/teams", json={"name": "Südstadt"})
+    path = f"/contests/{SLUG}/households"
+    typo = _error(admin.client.post(path, json={"pseudonym": "Kranich", "team": "Nordvirtel"}), 400)
+    assert typo["error"] == "household.unknown_team"
+    assert "'Nordvirtel'" in typo["detail"] and "'Nordviertel', 'Südstadt'" in typo["detail"]
+    assert "Kranich" not in admin.ids()
+    created = admin.client.post(path, json={"pseudonym": "Kranich", "team": "Westend", "create_team": True})
+    assert created.status_code == 201, created.text
+    assert admin.client.get(f"/households/{created.json()['household_id']}").json()["team"] == "Westend"
+
+    # The same rule when staff move a household to a team.
+    elster = admin.ids()["Elster"]
+    moved = _error(admin.client.patch(f"/households/{elster}", json={"team": "Ostend"}), 400)
+    assert "'Nordviertel', 'Südstadt', 'Westend'" in moved["detail"]
+    assert admin.client.get(f"/households/{elster}").json()["team"] is None
+    founded = admin.client.patch(f"/households/{elster}", json={"team": "Ostend", "create_team": True})
+    assert founded.status_code == 200 and founded.json()["team"] == "Ostend"
+    teams = [t["name"] for t in admin.client.get(f"/contests/{SLUG}/teams").json()]
+    assert teams == ["Nordviertel", "Südstadt", "Westend", "Ostend"]
+
+
+def test_a_contest_posted_again_keeps_household_facts_it_does_not_state(admin: Admin) -> None:
+    ids = admin.ids()
+    admin.client.patch(
+        f"/households/{ids['Amsel']}", json={"persons": 3, "public": False, "living_area_m2": 70.0}
+    )
+    config = admin.client.get(f"/contests/{SLUG}/config").json()
+    for household in config["households"]:
+        for key in ("persons", "public", "team", "living_area_m2"):
+            household.pop(key, None)
+    config["households"].append({"pseudonym": "Kranich", "meters": [{"id": "K-1"}]})
+    posted = admin.client.post("/contests", json=config)
+    assert posted.status_code == 201, posted.text
+    listed = {h["pseudonym"]: h for h in admin.client.get(f"/contests/{SLUG}/households").json()}
+    amsel = listed["Amsel"]
+    assert (amsel["persons"], amsel["public"], amsel["living_area_m2"]) == (3, False, 70.0)
+    assert amsel["team"] == "Nordviertel"
+    assert (listed["Biene"]["persons"], listed["Biene"]["public"]) == (4, True)
+    kranich = listed["Kranich"]  # new: the defaults
+    assert (kranich["persons"], kranich["public"], kranich["team"]) == (1, False, None)
+    config["households"][0]["persons"] = 51
+    assert "between 1 and 50" in _error(admin.client.post("/contests", json=config), 400)["detail"]
+
+
 # --- meters and device bindings ---------------------------------------------------------------------
 def test_meters_are_added_and_replaced(admin: Admin) -> None:
     ids = admin.ids()

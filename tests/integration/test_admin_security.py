@@ -29,7 +29,8 @@ def env(db: Database, tmp_path: Path) -> Iterator[tuple[str, str, dict[str, str]
     for meter in "AB":
         CsvImporter(db).import_file(files[meter], meter)
     token = StaffService(db).create_token("stadt-team")
-    _, code_a = HouseholdService(db).add("test-2026", "Amsel", persons=2)
+    households = HouseholdService(db)
+    _, code_a = households.issue_access_code(households.find("test-2026", "Amsel").id)
     web = WebSettings(secret_key="admin-test", upload_dir=str(tmp_path / "up"))
     with live_server(create_app(db, web, clock=lambda: AS_OF, importer=CsvImporter(db))) as url:
         yield url, token, {"A": code_a}

@@ -69,7 +69,8 @@ def test_household_uploads_a_file_in_the_browser(browser: Any, tmp_path: Path) -
     db = Database(f"sqlite:///{tmp_path / 'portal.sqlite3'}")
     files = write_contest_files(tmp_path / "files")
     ContestService(db).setup(read_contest_config(files["toml"]))
-    _, code = HouseholdService(db).add("test-2026", "Amsel", persons=2)
+    households = HouseholdService(db)
+    _, code = households.issue_access_code(households.find("test-2026", "Amsel").id)
     upload = tmp_path / "Zählerstände Januar.csv"
     lines = german_register(10.0, 8.0).splitlines()
     upload.write_text("\n".join([*lines[:5], "05.01.2026 12:00;abc", *lines[5:]]) + "\n", encoding="cp1252")

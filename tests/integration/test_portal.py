@@ -45,7 +45,7 @@ def portal_env(db: Database, tmp_path: Path) -> Iterator[tuple[str, dict[str, st
     files = write_contest_files(tmp_path / "files")
     ContestService(db).setup(read_contest_config(files["toml"]))
     households = HouseholdService(db)
-    _, code_a = households.add("test-2026", "Amsel", persons=2, team="Nordviertel", public_listing=True)
+    _, code_a = households.issue_access_code(households.find("test-2026", "Amsel").id)
     _, code_x = households.add(
         "test-2026", "Xenia", persons=1, meters=[MeterInfo("X-GAS", "gas", "register")]
     )

@@ -56,6 +56,10 @@ def test_publish_running_skips_recent_and_closes_a_finished_contest(contest_db: 
     now[0] = AS_OF + dt.timedelta(minutes=6)
     assert publishing.publish_running(min_interval_s=300) == ["test-2026"]
     now[0] = dt.datetime(2026, 2, 2, 12, 0, tzinfo=dt.UTC)  # the competition ended on 31 January
+    assert publishing.publish_running(min_interval_s=300) == ["test-2026"]  # due to change: closing
+    last = publishing.history("test-2026", limit=1)[0]
+    assert not last.final and publishing.latest("test-2026").contest.state == "closing"  # provisional
+    now[0] = dt.datetime(2026, 2, 15, 12, 0, tzinfo=dt.UTC)  # the 14-day grace period ended on 14 February
     assert publishing.publish_running(min_interval_s=300) == ["test-2026"]
     last = publishing.history("test-2026", limit=1)[0]
     assert last.final and last.reason == "close"

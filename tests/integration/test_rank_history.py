@@ -131,7 +131,8 @@ def test_the_portal_shows_the_rank_history(contest_db: Database, tmp_path: Path)
     publishing.publish("test-2026", reason="schedule")
     _late_data_for_dachs(contest_db, tmp_path)
     publishing.publish("test-2026", reason="import")
-    code = HouseholdService(contest_db).add("test-2026", "Dachs", persons=1, public_listing=True)[1]
+    households = HouseholdService(contest_db)
+    code = households.issue_access_code(households.find("test-2026", "Dachs").id)[1]
     web = WebSettings(secret_key="test-secret", upload_dir=str(tmp_path / "up"))
     with live_server(create_app(contest_db, web, clock=lambda: AS_OF, publishing=publishing)) as url:
         p = Portal(url)

@@ -48,12 +48,28 @@ def test_a_complete_contest_file_is_read_with_defaults_filled_in() -> None:
     assert [m.carrier for m in hh.meters] == ["electricity", "gas"]
 
 
+def test_a_household_fact_the_file_does_not_state_is_none_not_a_default() -> None:
+    """None means "the file does not say": applying the file again leaves what was set since."""
+    text = GOOD.replace('team = "Nordviertel"\npersons = 3\npublic = true\n', "")
+    (hh,) = parse_contest_config(text).households
+    assert (hh.persons, hh.public_listing, hh.team, hh.living_area_m2) == (None, None, None, None)
+    assert (hh.building_type, hh.electric_hot_water) == (None, None)
+    (stated,) = parse_contest_config(GOOD.replace("public = true", "public = false")).households
+    assert (stated.persons, stated.public_listing, stated.team) == (3, False, "Nordviertel")
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
         (("2025-10-01, end = 2026-09-30", "2025-10-01, end = 2026-10-05"), "baseline period must end before"),
         (('team = "Nordviertel"\npersons', 'team = "Südstadt"\npersons'), "not listed under [[teams]]"),
         (("persons = 3", "persons = 0"), "persons must be a whole number"),
+        (("persons = 3", "persons = 51"), "households[1].persons must be a whole number between 1 and 50"),
+        (("persons = 3", "persons = 2.5"), "persons must be a whole number"),
+        (("persons = 3", "living_area_m2 = 2"), "households[1].living_area_m2 must be between 5 and"),
+        (("persons = 3", 'living_area_m2 = "groß"'), "living_area_m2 must be between"),
+        (("public = true", 'public = "ja"'), "households[1].public must be true or false"),
+        (('team = "Nordviertel"\npersons', 'team = "Nordvirtel"\npersons'), "(teams: 'Nordviertel')"),
         (('id = "HH1-GAS"', 'id = "HH1-STROM"'), "appears twice"),
         (("[contest]", "[kontest]"), "missing [contest]"),
         (("brennwert_kwh_per_m3 = 11.1", "brennwert_kwh_per_m3 = 42"), "Brennwert"),
