@@ -13,6 +13,7 @@ from contest.db import Database
 from contest.domain import AbsenceInfo
 from contest.errors import ConfigError, HouseholdNotFound, NotFoundError
 from contest.models import Absence, Contest, Household
+from contest.season import FROZEN
 from scoring import schema as S
 
 #: The longest single absence a household can declare [days]; longer stays show up as missing data.
@@ -113,7 +114,7 @@ class AbsenceService:
 
     @staticmethod
     def _require_open(contest: Contest) -> None:
-        if contest.closed_at is not None:
+        if contest.state in FROZEN:  # final or archived (a reopened result takes changes again)
             raise ConfigError(
                 "Der Wettbewerb ist abgeschlossen; Abwesenheiten können nicht mehr geändert werden. / "
                 "The contest is closed; absences can no longer be changed.",

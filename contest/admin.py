@@ -24,6 +24,7 @@ from contest.domain import (
     METER_KINDS,
     ContestInfo,
     MeterInfo,
+    SeriesInfo,
     check_living_area_m2,
     check_persons,
 )
@@ -58,13 +59,18 @@ from contest.services import (
     MeterService,
     _clean_name,
     _contest_info,
+    meter_series,
     resolve_team,
 )
-from contest.streams import ANY_CHANNEL, StreamService
+from contest.season import Season, season_of
+from contest.streams import ANY_CHANNEL, DeviceMessage, StreamService, meter_activity
 from scoring.schema import PLAUSIBILITY_FINDINGS
 
 #: Largest id a row can have (PostgreSQL ``integer``); larger ids in a URL cannot exist.
 MAX_ROW_ID = 2_147_483_647
+
+#: How far back staff's device views look (rejected messages per meter, unbound devices).
+ACTIVITY_WINDOW = dt.timedelta(hours=24)
 
 
 def _hash(token: str) -> str:
@@ -86,7 +92,8 @@ class TeamInfo:
 class ContestOverview:
     """A contest as staff see it: its settings, status and size.
 
-    status: "running" until the contest is closed with its final leaderboard, then "closed"
+    status: the season's state now (contest.season: draft, announced, running, closing, final, archived)
+    season: the season as recorded (last publication and error, grace period, reopen hold)
     scoring_spec: the scoring method and its parameters as stored (contest.scoring_spec)
     """
 
@@ -96,6 +103,7 @@ class ContestOverview:
     teams: tuple[TeamInfo, ...]
     households: int
     scoring_spec: dict[str, Any]
+    season: Season
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -124,7 +132,7 @@ class HouseholdRecord:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class BindingInfo:
-    """A device channel feeding a meter (MQTT)."""
+    """A device channel feeding a meter (MQTT). unit: of its values where its messages state none."""
 
     device: str
     channel: str
@@ -132,6 +140,7 @@ class BindingInfo:
     household_id: int
     contest_slug: str
     created_at: dt.datetime
+    unit: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -141,6 +150,9 @@ class MeterRecord:
     valid_from, valid_to: the meter takes readings in [valid_from, valid_to) [UTC]; None = open
     replaces: the meter this one replaced (a meter swap)
     last_reading_utc: time of its newest stored reading [UTC]
+    series: its register series in time order (docs/glossary.md); empty: one series of uploads
+    last_message: the newest MQTT message stored for it or rejected at it (time, value, reason)
+    rejected_messages_24h: MQTT messages rejected at it in the last 24 hours
     """
 
     id: str
@@ -154,6 +166,9 @@ class MeterRecord:
     gas_zustandszahl: float | None
     last_reading_utc: dt.datetime | None
     bindings: tuple[BindingInfo, ...]
+    series: tuple[SeriesInfo, ...] = ()
+    last_message: DeviceMessage | None = None
+    rejected_messages_24h: int = 0
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -412,14 +427,15 @@ class ContestAdminService:
         with self.db.session() as session:
             return [self._overview(session, c) for c in session.scalars(select(Contest).order_by(Contest.id))]
 
-    @staticmethod
-    def _overview(session: Session, contest: Contest) -> ContestOverview:
+    def _overview(self, session: Session, contest: Contest) -> ContestOverview:
         households = session.scalar(
             select(func.count()).select_from(Household).where(Household.contest_id == contest.id)
         )
+        season = season_of(contest)
         return ContestOverview(
             info=_contest_info(contest),
-            status="closed" if contest.closed_at is not None else "running",
+            status=season.public_state(self.publishing.clock()),
+            season=season,
             closed_at=contest.closed_at,
             teams=tuple(_teams(session, contest.id)),
             households=int(households or 0),
@@ -649,12 +665,12 @@ class ContestAdminService:
     def meters(self, household_id: int) -> list[MeterRecord]:
         with self.db.session() as session:
             _get_household(session, household_id)
-            return _meter_records(session, Meter.household_id == household_id)
+            return _meter_records(session, Meter.household_id == household_id, now=self.publishing.clock())
 
     def meter(self, external_id: str) -> MeterRecord:
         with self.db.session() as session:
             m = _get_meter(session, external_id)
-            return _meter_records(session, Meter.id == m.id)[0]
+            return _meter_records(session, Meter.id == m.id, now=self.publishing.clock())[0]
 
     def add_meter(
         self, household_id: int, external_id: str, *, carrier: str | None = None, kind: str = "register"
@@ -710,12 +726,15 @@ class ContestAdminService:
                 where.append(DeviceBinding.device == device)
             return _binding_infos(session, *where)
 
-    def bind(self, meter: str, device: str, channel: str = ANY_CHANNEL) -> BindingInfo:
-        """Bind a device's channel to a meter (``StreamService.bind``: the ingest worker rereads
-        bindings every few seconds)."""
+    def bind(
+        self, meter: str, device: str, channel: str = ANY_CHANNEL, *, unit: str | None = None
+    ) -> BindingInfo:
+        """Bind a device's channel to a meter (``StreamService.bind``: the device's register becomes a
+        series of its own; the ingest worker rereads bindings every few seconds). unit: of the device's
+        values where its messages state none (vzlogger)."""
         with self.db.session() as session:
             _get_meter(session, meter)
-        bound = StreamService(self.db).bind(meter, device, channel)
+        bound = StreamService(self.db).bind(meter, device, channel, unit=unit, at=self.publishing.clock())
         with self.db.session() as session:
             found = _binding_infos(
                 session,
@@ -728,24 +747,26 @@ class ContestAdminService:
     def unbind(self, meter: str, device: str, channel: str | None = None) -> int:
         """Remove the bindings of ``device`` (all its channels, or only ``channel``) to ``meter``;
         returns how many were removed. The ingest worker rereads bindings every few seconds; from then
-        on the device's messages are kept as rejected (``mqtt.unbound_device``)."""
+        on the device's messages are kept as rejected (``mqtt.unbound_device``) and the device's register
+        series ends (``StreamService.unbind``): uploads are taken again from then on."""
         with self.db.session() as session:
-            m = _get_meter(session, meter)
-            if not _text_key(device) or (channel is not None and not _text_key(channel)):
-                removed = 0
-            else:
-                stmt = delete(DeviceBinding).where(
-                    DeviceBinding.meter_id == m.id, DeviceBinding.device == device
-                )
-                if channel is not None:
-                    stmt = stmt.where(DeviceBinding.channel == channel)
-                removed = int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
-            if not removed:
-                which = f"device {device!r}" + (f" channel {channel!r}" if channel is not None else "")
-                raise NotFoundError(
-                    f"{which} is not bound to meter {meter!r}", key="contest.binding_not_found"
-                )
-            return removed
+            _get_meter(session, meter)
+        if not _text_key(device) or (channel is not None and not _text_key(channel)):
+            removed = 0
+        else:
+            removed = StreamService(self.db).unbind(meter, device, channel, at=self.publishing.clock())
+        if not removed:
+            which = f"device {device!r}" + (f" channel {channel!r}" if channel is not None else "")
+            raise NotFoundError(f"{which} is not bound to meter {meter!r}", key="contest.binding_not_found")
+        return removed
+
+    def last_seen(self, device: str) -> list[DeviceMessage]:
+        """The device's last message on each of its channels (what ``contest meter bind`` reports)."""
+        return StreamService(self.db).last_seen(device) if _text_key(device) else []
+
+    def unbound_devices(self) -> list[DeviceMessage]:
+        """Device channels that published in the last 24 hours without a binding, newest first."""
+        return StreamService(self.db).unbound_devices(self.publishing.clock() - ACTIVITY_WINDOW)
 
     # --- scoring results --------------------------------------------------------------------------
     def findings(self, slug: str, *, plausibility_only: bool = True) -> FindingsReport:
@@ -886,6 +907,7 @@ def _binding_infos(session: Session, *where: Any) -> list[BindingInfo]:
             Household.id,
             Contest.slug,
             DeviceBinding.created_at,
+            DeviceBinding.unit,
         )
         .join(Meter, Meter.id == DeviceBinding.meter_id)
         .join(Household, Household.id == Meter.household_id)
@@ -893,10 +915,10 @@ def _binding_infos(session: Session, *where: Any) -> list[BindingInfo]:
         .where(*where)
         .order_by(Meter.external_id, DeviceBinding.device, DeviceBinding.channel)
     ).all()
-    return [BindingInfo(d, c, m, h, s, t) for d, c, m, h, s, t in rows]
+    return [BindingInfo(d, c, m, h, s, t, u) for d, c, m, h, s, t, u in rows]
 
 
-def _meter_records(session: Session, *where: Any) -> list[MeterRecord]:
+def _meter_records(session: Session, *where: Any, now: dt.datetime | None = None) -> list[MeterRecord]:
     meters = session.scalars(select(Meter).where(*where).order_by(Meter.id)).all()
     ids = [m.id for m in meters]
     if not ids:
@@ -916,6 +938,7 @@ def _meter_records(session: Session, *where: Any) -> list[MeterRecord]:
     bindings: dict[str, list[BindingInfo]] = {}
     for b in _binding_infos(session, DeviceBinding.meter_id.in_(ids)):
         bindings.setdefault(b.meter, []).append(b)
+    last_message, rejected = meter_activity(session, ids, (now or dt.datetime.now(dt.UTC)) - ACTIVITY_WINDOW)
     return [
         MeterRecord(
             id=m.external_id,
@@ -929,6 +952,9 @@ def _meter_records(session: Session, *where: Any) -> list[MeterRecord]:
             gas_zustandszahl=m.gas_zustandszahl,
             last_reading_utc=last[m.id],
             bindings=tuple(bindings.get(m.external_id, ())),
+            series=meter_series(session, m.id),
+            last_message=last_message.get(m.id),
+            rejected_messages_24h=rejected.get(m.id, 0),
         )
         for m in meters
     ]

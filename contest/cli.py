@@ -177,12 +177,22 @@ def publish(slug: Annotated[str, typer.Argument(help="Contest slug")]) -> None:
 
     publishing = PublishingService(_open(load_settings()))
     try:
-        info = publishing.publish(slug, reason="manual")
+        state_before = publishing.seasons.get(slug).state
+        info = publishing.publish(slug, reason="manual", actor=_cli_actor())
     except ContestError as exc:
         raise _fail(exc) from exc
     finally:
         publishing.close()
-    typer.echo(f"Published snapshot {info.id} of {slug!r} as of {info.as_of:%Y-%m-%d %H:%M} UTC.")
+    if state_before in ("final", "archived"):
+        typer.echo(
+            f"{slug!r} is {state_before}: its final result (snapshot {info.id}) is frozen; nothing new was "
+            "published. Late data is kept; `contest season reopen` lets it count."
+        )
+        return
+    typer.echo(
+        f"Published snapshot {info.id} of {slug!r} as of {info.as_of:%Y-%m-%d %H:%M} UTC"
+        f"{' (final result)' if info.final else ''}."
+    )
 
 
 @app.command()
@@ -476,6 +486,136 @@ def weather_import(
     except ContestError as exc:
         raise _fail(exc) from exc
     typer.echo(f"{days} days of temperature stored for {slug!r} ({'DWD' if is_dwd else 'CSV'}).")
+
+
+season_app = typer.Typer(
+    help="A contest's season: draft -> announced -> running -> closing -> final -> archived.",
+    no_args_is_help=True,
+)
+app.add_typer(season_app, name="season")
+
+
+def _cli_actor() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no user name (a container without passwd entry)
+        return "cli"
+
+
+def _print_season(slug: str) -> None:
+    from contest.publishing import PublishingService
+
+    publishing = PublishingService(_open(load_settings()))
+    try:
+        season = publishing.seasons.get(slug)
+        now = publishing.clock()
+        events = publishing.seasons.events(slug, limit=20)
+        late = publishing.seasons.late_imports(slug, limit=20)
+    finally:
+        publishing.close()
+    typer.echo(f"{season.name} ({slug}): {season.public_state(now)}")
+    typer.echo(
+        f"  competition {season.competition_start} – {season.competition_end}, late data until "
+        f"{season.grace_end} ({season.grace_days} days){', reopened by staff' if season.hold_open else ''}"
+    )
+    if season.closed_at:
+        typer.echo(f"  final since {season.closed_at:%Y-%m-%d %H:%M} UTC")
+    typer.echo(
+        "  last publication: "
+        + (f"{season.last_published_at:%Y-%m-%d %H:%M} UTC" if season.last_published_at else "none yet")
+    )
+    if season.last_error_at:
+        typer.secho(f"  last error {season.last_error_at:%Y-%m-%d %H:%M} UTC: {season.last_error}", fg="red")
+    for e in events:
+        why = f" – {e.reason}" if e.reason else ""
+        typer.echo(f"  {e.at:%Y-%m-%d %H:%M} UTC  {e.from_state} -> {e.to_state}  by {e.actor}{why}")
+    for i in late:
+        typer.echo(
+            f"  late data (not in the final result): {i.created_at:%Y-%m-%d %H:%M} UTC, meter {i.meter_external_id}, "
+            f"{i.rows_stored} readings ({i.filename or i.source})"
+        )
+
+
+@season_app.command("status")
+def season_status(slug: Annotated[str, typer.Argument(help="Contest slug")]) -> None:
+    """Show where a contest stands: its state, last publication and error, log of changes, late data."""
+    try:
+        _print_season(slug)
+    except ContestError as exc:
+        raise _fail(exc) from exc
+
+
+@season_app.command("announce")
+def season_announce(slug: Annotated[str, typer.Argument(help="Contest slug")]) -> None:
+    """Announce a draft: its public page appears, with the countdown and how to join."""
+    from contest.publishing import PublishingService
+
+    publishing = PublishingService(_open(load_settings()))
+    try:
+        publishing.seasons.announce(slug, actor=_cli_actor())
+        publishing.publish(slug, reason="manual")
+        _print_season(slug)
+    except ContestError as exc:
+        raise _fail(exc) from exc
+    finally:
+        publishing.close()
+
+
+@season_app.command("close")
+def season_close(
+    slug: Annotated[str, typer.Argument(help="Contest slug")],
+    reason: Annotated[str | None, typer.Option(help="Why now (logged), e.g. 'award ceremony'")] = None,
+) -> None:
+    """Close now: publish the final, frozen result (before the grace period ends)."""
+    from contest.publishing import PublishingService
+
+    publishing = PublishingService(_open(load_settings()))
+    try:
+        info = publishing.close_now(slug, actor=_cli_actor(), reason=reason)
+        typer.echo(f"Final result published: snapshot {info.id}.")
+        _print_season(slug)
+    except ContestError as exc:
+        raise _fail(exc) from exc
+    finally:
+        publishing.close()
+
+
+@season_app.command("reopen")
+def season_reopen(
+    slug: Annotated[str, typer.Argument(help="Contest slug")],
+    reason: Annotated[str, typer.Option(help="Why the final result is reopened (required, logged)")],
+) -> None:
+    """Reopen a final result for late data; `contest season close` makes a new final revision."""
+    from contest.publishing import PublishingService
+
+    publishing = PublishingService(_open(load_settings()))
+    try:
+        publishing.reopen(slug, actor=_cli_actor(), reason=reason)
+        _print_season(slug)
+    except ContestError as exc:
+        raise _fail(exc) from exc
+    finally:
+        publishing.close()
+
+
+@season_app.command("archive")
+def season_archive(
+    slug: Annotated[str, typer.Argument(help="Contest slug")],
+    reason: Annotated[str | None, typer.Option(help="Note for the log")] = None,
+) -> None:
+    """Archive a final result: it stays listed with its winners, its pages and API."""
+    from contest.publishing import PublishingService
+
+    publishing = PublishingService(_open(load_settings()))
+    try:
+        publishing.seasons.archive(slug, actor=_cli_actor(), reason=reason)
+        _print_season(slug)
+    except ContestError as exc:
+        raise _fail(exc) from exc
+    finally:
+        publishing.close()
 
 
 def main() -> None:

@@ -64,6 +64,11 @@ def view_to_json(view: LeaderboardView) -> dict[str, Any]:
     """The public leaderboard as JSON (findings stay with the staff: only their count is public)."""
     body = jsonable(dataclasses.replace(view, findings=()))
     body["findings_count"] = len(view.findings)
+    # The season's state when published, at the top for city displays reading the retained message.
+    state = view.contest.state
+    body["state"] = state
+    body["provisional"] = state in (RUNNING, CLOSING)
+    body["final"] = state in FROZEN
     return body  # type: ignore[no-any-return]
 
 
@@ -319,7 +324,7 @@ class PublishingService:
         log.info("published %s snapshot %d (%s, %s)", slug, info.id, reason, state)
         for listener in list(self._listeners):
             listener(slug, info.id)
-        if self.on_published:
+        if self.on_published and state != DRAFT:  # a draft is for the staff only
             try:
                 self.on_published(slug, view)
             except Exception:  # a display feed must never break publishing

@@ -68,6 +68,8 @@ class DeviceReading:
     kind: "register" | "interval"
     direction: "import" (consumption, OBIS 1.8.x) | "export" (feed-in, OBIS 2.8.x)
     duration_s: interval length [s] for interval values, else None
+    assumed_unit: the unit the parser assumed because the message states none (vzlogger ``kWh``, OBIS
+        topics ``Wh``); a device binding's unit replaces it. None: the message stated its unit.
     """
 
     device: str
@@ -77,6 +79,7 @@ class DeviceReading:
     kind: str = KIND_REGISTER
     direction: str = DIRECTION_IMPORT
     duration_s: float | None = None
+    assumed_unit: str | None = None
 
     def __post_init__(self) -> None:
         if self.ts_utc is not None and self.ts_utc.tzinfo is None:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from contest.db import Database
 from contest.errors import ConfigError, ContestNotFound
-from contest.models import Contest, ContestEvent
+from contest.models import Contest, ContestEvent, Household, ImportBatch, Meter
 
 DRAFT, ANNOUNCED, RUNNING, CLOSING, FINAL, ARCHIVED = (
     "draft",
@@ -135,6 +135,18 @@ class SeasonEvent:
     snapshot_id: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class LateImport:
+    """Data that arrived after the result was final: stored, never counted in the final result."""
+
+    batch_id: int
+    meter_external_id: str
+    source: str
+    filename: str | None
+    created_at: dt.datetime
+    rows_stored: int
+
+
 def season_of(c: Contest) -> Season:
     return Season(
         contest_id=c.id,
@@ -199,6 +211,30 @@ class SeasonService:
             return [
                 SeasonEvent(e.id, e.at, e.actor, e.from_state, e.to_state, e.reason, e.snapshot_id)
                 for e in rows
+            ]
+
+    def late_imports(self, slug: str, limit: int = 200) -> list[LateImport]:
+        """Imports stored after the latest close, newest first (for the staff: late data that a final
+        result does not include; reopening would let it count)."""
+        with self.db.session() as session:
+            contest = _contest(session, slug)
+            if contest.closed_at is None:
+                return []
+            rows = session.execute(
+                select(ImportBatch, Meter.external_id)
+                .join(Meter, Meter.id == ImportBatch.meter_id)
+                .join(Household, Household.id == Meter.household_id)
+                .where(
+                    Household.contest_id == contest.id,
+                    ImportBatch.created_at > contest.closed_at,
+                    ImportBatch.rows_stored > 0,
+                )
+                .order_by(ImportBatch.id.desc())
+                .limit(limit)
+            ).all()
+            return [
+                LateImport(b.id, external_id, b.source, b.filename, b.created_at, b.rows_stored)
+                for b, external_id in rows
             ]
 
     def follow_clock(self, slug: str) -> Season:

@@ -455,10 +455,14 @@ class _DailyPlan:
 
 
 class ReadingService:
-    """Stores normalized readings in bulk, keeps rejected records, and derives daily consumption."""
+    """Stores normalized readings in bulk, keeps rejected records, and derives daily consumption.
 
-    def __init__(self, db: Database) -> None:
+    clock: when an import happened (its batch's time: late data after a final result is told by it)
+    """
+
+    def __init__(self, db: Database, clock: Callable[[], dt.datetime] | None = None) -> None:
         self.db = db
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
 
     def store(
         self,
@@ -493,6 +497,7 @@ class ReadingService:
                 rows_read=rows_read,
                 rows_rejected=len(rejections),
                 details=details or {},
+                created_at=self.clock(),
             )
             session.add(batch)
             session.flush()

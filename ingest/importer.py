@@ -111,9 +111,9 @@ def total_kwh(readings: pd.DataFrame) -> float:
 class CsvImporter:
     """Imports household CSV files; the web upload page and ``contest import`` both use this."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Callable[[], dt.datetime] | None = None) -> None:
         self.meters = MeterService(db)
-        self.readings = ReadingService(db)
+        self.readings = ReadingService(db, clock=clock)
 
     def _parse(self, data: bytes, ctx: MeterContext) -> ParsedCsv:
         parsed = parse_csv(data, tz=ctx.timezone, carrier=ctx.carrier, gas=ctx.gas)

@@ -29,7 +29,16 @@ from contest.db import Database
 from contest.errors import PayloadError
 from contest.readings import DIRECTION_IMPORT, KIND_REGISTER, DeviceReading
 from contest.settings import MqttSettings
-from contest.streams import ANY_CHANNEL, BoundMeter, StreamRejection, StreamRow, StreamService
+from contest.streams import (
+    ANY_CHANNEL,
+    KEY_UNBOUND,
+    BoundMeter,
+    DeviceMessage,
+    StreamRejection,
+    StreamRow,
+    StreamService,
+)
+from contest.units import energy_factor_to_kwh
 from ingest.payloads import parse_message
 
 log = logging.getLogger(__name__)
@@ -84,7 +93,8 @@ class MqttWorker:
         self.connected = threading.Event()
         self._bindings: dict[tuple[str, str], BoundMeter] = {}
         self._bindings_loaded_at = 0.0
-        self._last_register: dict[int, tuple[dt.datetime, float] | None] = {}
+        #: the last stored register reading of each (meter, series start), as checked against
+        self._last_register: dict[tuple[int, dt.datetime | None], tuple[dt.datetime, float] | None] = {}
         self.client = self._make_client()
 
     # --- paho side: connect, subscribe, hand over ------------------------------------------------
@@ -216,9 +226,10 @@ class MqttWorker:
         """Parse, bind, check, store in one transaction, then acknowledge every message of the batch."""
         rows: list[StreamRow] = []
         rejections: list[StreamRejection] = []
+        seen: list[DeviceMessage] = []
         now = self.clock()
         max_future = dt.timedelta(seconds=self.settings.max_future_s)
-        last_seen: dict[int, tuple[dt.datetime, float] | None] = {}
+        last_seen: dict[tuple[int, dt.datetime | None], tuple[dt.datetime, float] | None] = {}
         for msg in batch:
             try:
                 readings = parse_message(
@@ -241,11 +252,16 @@ class MqttWorker:
                 problem = self._check(r, msg, now, max_future, last_seen)
                 if isinstance(problem, StreamRejection):
                     rejections.append(problem)
+                    seen.append(_seen(r, msg, problem.meter_id, problem))
                 elif isinstance(problem, StreamRow):
                     rows.append(problem)
-        stored = self.streams.store(rows, rejections)
-        for m in {r.meter_id for r in rows}:
-            self._last_register.pop(m, None)  # reload after this batch
+                    seen.append(_seen(r, msg, problem.meter_id, None, problem.energy_kwh))
+                elif (r.device, r.channel) in self._bindings:  # a repeated value: seen, nothing new
+                    seen.append(_seen(r, msg, self._bindings[(r.device, r.channel)].meter_id, None))
+        stored = self.streams.store(rows, rejections, seen)
+        meters = {r.meter_id for r in rows}
+        for key in [k for k in self._last_register if k[0] in meters]:
+            del self._last_register[key]  # reload after this batch
         for msg in batch:
             if msg.qos > 0:
                 self.client.ack(msg.mid, msg.qos)
@@ -273,10 +289,14 @@ class MqttWorker:
                 msg.topic,
                 msg.payload,
                 f"device {r.device!r} channel {r.channel!r} is not bound to a meter",
-                "mqtt.unbound_device",
+                KEY_UNBOUND,
                 msg.received_at,
             )
         ts = r.ts_utc or msg.received_at
+        energy_kwh = r.energy_kwh
+        if bound.unit_factor_kwh is not None and r.assumed_unit is not None:
+            # The message states no unit and the parser assumed one; the binding says which it is.
+            energy_kwh = r.energy_kwh / energy_factor_to_kwh(r.assumed_unit) * bound.unit_factor_kwh
         if ts - now > max_future:
             return StreamRejection(
                 msg.topic,
@@ -295,7 +315,18 @@ class MqttWorker:
                 msg.received_at,
                 bound.meter_id,
             )
-        if not math.isfinite(r.energy_kwh):
+        if bound.series_start is not None and ts < bound.series_start:
+            # Before the binding the meter's register series was another counter (the display).
+            return StreamRejection(
+                msg.topic,
+                msg.payload,
+                f"reading at {ts.isoformat()} is from before device {r.device!r} was bound to meter "
+                f"{bound.external_id} ({bound.series_start.isoformat()})",
+                "mqtt.before_binding",
+                msg.received_at,
+                bound.meter_id,
+            )
+        if not math.isfinite(energy_kwh):
             return StreamRejection(
                 msg.topic,
                 msg.payload,
@@ -305,27 +336,50 @@ class MqttWorker:
                 bound.meter_id,
             )
         if r.kind == KIND_REGISTER:
-            if bound.meter_id not in last_seen:
-                if bound.meter_id not in self._last_register:
-                    self._last_register[bound.meter_id] = self.streams.last_register(bound.meter_id)
-                last_seen[bound.meter_id] = self._last_register[bound.meter_id]
-            last = last_seen[bound.meter_id]
+            # "Went backwards" is judged within the device's own register series only.
+            series = (bound.meter_id, bound.series_start)
+            if series not in last_seen:
+                if series not in self._last_register:
+                    self._last_register[series] = self.streams.last_register(*series)
+                last_seen[series] = self._last_register[series]
+            last = last_seen[series]
             if last is not None:
                 last_ts, last_value = last
-                if r.ts_utc is None and r.energy_kwh == last_value:
+                if r.ts_utc is None and energy_kwh == last_value:
                     # No device time: a redelivered message would get a new receive time; the value
                     # repeats the last one, so it adds nothing (and storing it twice is what we avoid).
                     self.stats.duplicates += 1
                     return None
-                if ts > last_ts and r.energy_kwh < last_value and r.energy_kwh >= last_value * RESET_FRACTION:
+                if ts > last_ts and energy_kwh < last_value and energy_kwh >= last_value * RESET_FRACTION:
                     return StreamRejection(
                         msg.topic,
                         msg.payload,
-                        f"register went backwards from {last_value:.3f} to {r.energy_kwh:.3f} kWh",
+                        f"register went backwards from {last_value:.3f} to {energy_kwh:.3f} kWh",
                         "mqtt.register_backwards",
                         msg.received_at,
                         bound.meter_id,
                     )
             if last is None or ts > last[0]:
-                last_seen[bound.meter_id] = (ts, r.energy_kwh)
-        return StreamRow(bound.meter_id, ts, r.energy_kwh, r.kind, r.duration_s)
+                last_seen[series] = (ts, energy_kwh)
+        return StreamRow(bound.meter_id, ts, energy_kwh, r.kind, r.duration_s)
+
+
+def _seen(
+    r: DeviceReading,
+    msg: Message,
+    meter_id: int | None,
+    rejection: StreamRejection | None,
+    energy_kwh: float | None = None,
+) -> DeviceMessage:
+    """What staff see of a device channel's last message (the device id is the parser's, from the topic)."""
+    return DeviceMessage(
+        r.device,
+        r.channel,
+        msg.topic,
+        msg.received_at,
+        r.ts_utc or msg.received_at,
+        r.energy_kwh if energy_kwh is None else energy_kwh,
+        meter_id,
+        rejection.key if rejection else None,
+        rejection.reason if rejection else None,
+    )

@@ -31,6 +31,7 @@ from contest.admin import (
 )
 from contest.config import contest_config_from_dict
 from contest.publishing import PublishingService, SnapshotInfo
+from contest.season import SeasonEvent
 from contest.services import UNCHANGED, ContestService, HouseholdService
 from contest.streams import StreamService
 from web.i18n import ADMIN_TEXTS, TEXTS, pick_language
@@ -172,9 +173,18 @@ class ScoringSettingsOut:
     spec: dict[str, Any]
 
 
+State = Literal["draft", "announced", "running", "closing", "final", "archived"]
+
+
 @dataclasses.dataclass(frozen=True)
 class ContestDetail:
-    """A contest with its status (running until closed with a final leaderboard), teams and size."""
+    """A contest with the state of its season now, its last publication and error, teams and size.
+
+    status: the state now (draft: staff only; announced; running; closing: provisional, late data
+        counts until grace_end; final: frozen; archived)
+    last_published_at / last_error / last_error_at: the last publication that worked and the last one
+        that failed (scheduled or not), so a contest that stopped publishing is seen at once
+    """
 
     slug: str
     name: str
@@ -182,11 +192,17 @@ class ContestDetail:
     carrier: str
     baseline: Period
     competition: Period
-    status: Literal["running", "closed"]
+    status: State
     closed_at: dt.datetime | None
     households: int
     teams: list[TeamItem]
     scoring: ScoringSettingsOut
+    grace_days: int
+    grace_end: dt.date
+    reopened: bool
+    last_published_at: dt.datetime | None
+    last_error: str | None
+    last_error_at: dt.datetime | None
 
     @classmethod
     def from_overview(cls, o: ContestOverview) -> ContestDetail:
@@ -198,8 +214,14 @@ class ContestDetail:
             carrier=c.carrier,
             baseline=Period(c.baseline_start, c.baseline_end),
             competition=Period(c.competition_start, c.competition_end),
-            status="closed" if o.status == "closed" else "running",
+            status=o.status,  # type: ignore[arg-type]
             closed_at=o.closed_at,
+            grace_days=o.season.grace_days,
+            grace_end=o.season.grace_end,
+            reopened=o.season.hold_open,
+            last_published_at=o.season.last_published_at,
+            last_error=o.season.last_error,
+            last_error_at=o.season.last_error_at,
             households=o.households,
             teams=[TeamItem.from_info(t) for t in o.teams],
             scoring=ScoringSettingsOut(
@@ -395,6 +417,92 @@ class RejectedItem:
 
 
 # --- the API ----------------------------------------------------------------------------------------
+class SeasonActionIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Why (logged with the change; required to reopen a final result)."""
+
+    reason: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class SeasonEventOut:
+    """One logged change of state: who (clock, cli:<user>, staff:<token name>), when, why, and the
+    final snapshot a close produced."""
+
+    at: dt.datetime
+    actor: str
+    from_state: str
+    to_state: str
+    reason: str | None
+    snapshot_id: int | None
+
+    @classmethod
+    def from_event(cls, e: SeasonEvent) -> SeasonEventOut:
+        return cls(e.at, e.actor, e.from_state, e.to_state, e.reason, e.snapshot_id)
+
+
+@dataclasses.dataclass(frozen=True)
+class LateImportOut:
+    """Data stored after the result became final: kept, but not in the final result."""
+
+    batch_id: int
+    meter: str
+    source: str
+    filename: str | None
+    created_at: dt.datetime
+    rows_stored: int
+
+
+@dataclasses.dataclass(frozen=True)
+class SeasonOutStaff:
+    """A contest's season for the staff: its state now and as recorded, its log, and late data."""
+
+    slug: str
+    status: State
+    recorded_state: State
+    competition: Period
+    grace_days: int
+    grace_end: dt.date
+    reopened: bool
+    closed_at: dt.datetime | None
+    final_snapshot_id: int | None
+    last_published_at: dt.datetime | None
+    last_error: str | None
+    last_error_at: dt.datetime | None
+    events: list[SeasonEventOut]
+    late_imports: list[LateImportOut]
+
+
+def _season_out(admin: AdminDeps, slug: str) -> SeasonOutStaff:
+    publishing = admin.publishing
+    season = publishing.seasons.get(slug)
+    final = publishing.final_snapshot(slug)
+    return SeasonOutStaff(
+        slug=slug,
+        status=season.public_state(publishing.clock()),  # type: ignore[arg-type]
+        recorded_state=season.state,  # type: ignore[arg-type]
+        competition=Period(season.competition_start, season.competition_end),
+        grace_days=season.grace_days,
+        grace_end=season.grace_end,
+        reopened=season.hold_open,
+        closed_at=season.closed_at,
+        final_snapshot_id=final.id if final is not None else None,
+        last_published_at=season.last_published_at,
+        last_error=season.last_error,
+        last_error_at=season.last_error_at,
+        events=[SeasonEventOut.from_event(e) for e in publishing.seasons.events(slug)],
+        late_imports=[
+            LateImportOut(i.batch_id, i.meter_external_id, i.source, i.filename, i.created_at, i.rows_stored)
+            for i in publishing.seasons.late_imports(slug)
+        ],
+    )
+
+
+def _actor(request: Request[Any, Any, Any], admin: AdminDeps) -> str:
+    """Who acts: the name of the staff token the request came with (the guard has checked it)."""
+    header = request.headers.get("authorization", "")
+    return "staff:" + admin.staff.authenticate(header[7:].strip() if header.lower().startswith("bearer ") else None)
+
+
 class AdminApi(Controller):
     path = "/api/admin"
     tags = ["admin"]
@@ -733,6 +841,79 @@ class AdminApi(Controller):
     )
     def publish(self, admin: NamedDependency[AdminDeps], slug: FromPath[str]) -> SnapshotOut:
         return SnapshotOut.from_info(admin.publishing.publish(slug, reason="manual"))
+
+    # the season
+    @get(
+        "/contests/{slug:str}/season",
+        sync_to_thread=True,
+        summary="The contest's season: state now and as recorded, log of changes, late data",
+        responses={**_ERRORS, **_NOT_FOUND},
+    )
+    def season(self, admin: NamedDependency[AdminDeps], slug: FromPath[str]) -> SeasonOutStaff:
+        return _season_out(admin, slug)
+
+    @post(
+        "/contests/{slug:str}/announce",
+        sync_to_thread=True,
+        summary="Announce a draft: its public page, widget and API appear; households can sign in",
+        responses={**_ERRORS, **_NOT_FOUND},
+    )
+    def announce(
+        self, request: Request[Any, Any, Any], admin: NamedDependency[AdminDeps], slug: FromPath[str]
+    ) -> SeasonOutStaff:
+        admin.publishing.seasons.announce(slug, actor=_actor(request, admin))
+        admin.publishing.publish(slug, reason="manual")
+        return _season_out(admin, slug)
+
+    @post(
+        "/contests/{slug:str}/close",
+        sync_to_thread=True,
+        summary="Close now: the result becomes final (before the end of the grace period, e.g. at the ceremony)",
+        description="Data that arrives later is stored and listed under late_imports but changes no public figure.",
+        responses={**_ERRORS, **_NOT_FOUND},
+    )
+    def close(
+        self,
+        request: Request[Any, Any, Any],
+        admin: NamedDependency[AdminDeps],
+        slug: FromPath[str],
+        data: JSONBody[SeasonActionIn],
+    ) -> SeasonOutStaff:
+        admin.publishing.close_now(slug, actor=_actor(request, admin), reason=data.reason)
+        return _season_out(admin, slug)
+
+    @post(
+        "/contests/{slug:str}/reopen",
+        sync_to_thread=True,
+        summary="Reopen a final result for late data (a reason is required and logged)",
+        description="It stays open (provisional) until staff close it again, which publishes a new final revision.",
+        responses={**_ERRORS, **_NOT_FOUND},
+    )
+    def reopen(
+        self,
+        request: Request[Any, Any, Any],
+        admin: NamedDependency[AdminDeps],
+        slug: FromPath[str],
+        data: JSONBody[SeasonActionIn],
+    ) -> SeasonOutStaff:
+        admin.publishing.reopen(slug, actor=_actor(request, admin), reason=data.reason or "")
+        return _season_out(admin, slug)
+
+    @post(
+        "/contests/{slug:str}/archive",
+        sync_to_thread=True,
+        summary="Archive a final result: it stays on the contest index with its final pages and API",
+        responses={**_ERRORS, **_NOT_FOUND},
+    )
+    def archive(
+        self,
+        request: Request[Any, Any, Any],
+        admin: NamedDependency[AdminDeps],
+        slug: FromPath[str],
+        data: JSONBody[SeasonActionIn],
+    ) -> SeasonOutStaff:
+        admin.publishing.seasons.archive(slug, actor=_actor(request, admin), reason=data.reason)
+        return _season_out(admin, slug)
 
     @get(
         "/contests/{slug:str}/results.csv",

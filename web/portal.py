@@ -21,14 +21,17 @@ from litestar.response import Redirect, Template
 
 from contest.absences import AbsenceService
 from contest.domain import HouseholdInfo
-from contest.errors import ConfigError, IngestError, PermissionDenied
+from contest.errors import ConfigError, IngestError, NotFoundError, PermissionDenied
 from contest.history import Change, RankHistoryService
 from contest.ports import CsvImportPort
 from contest.publishing import PublishingService
+from contest.season import FROZEN
 from contest.services import HouseholdDataService, HouseholdService, ReadingService, update_household_settings
 from web.auth import COOKIE, MAX_AGE_S, LoginThrottle, SessionSigner
 from web.charts import daily_bars_svg
+from web.certificate import CertificateData, render_certificate
 from web.controllers import _lang, page_context
+from web.seasons import show_season
 from web.i18n import TEXTS, category_label, fmt_datetime, fmt_number, fmt_percent
 from web.pending import PendingUploads
 
@@ -115,11 +118,15 @@ def _home(
 
 
 def _progress(portal: PortalDeps, info: HouseholdInfo, lang: str) -> dict[str, Any]:
-    """The household's own standing and its daily consumption against its baseline (chart)."""
+    """The household's own standing, where its contest stands in its season, and its daily
+    consumption against its baseline (chart)."""
     if portal.publishing is None:
         return {"standing": None, "chart": ""}
     standing = portal.publishing.standing(info.contest_slug, info.id)
-    contest = portal.publishing.latest(info.contest_slug).contest
+    view = portal.publishing.latest(info.contest_slug)
+    contest = view.contest
+    season = portal.publishing.season(info.contest_slug)
+    season_shown = show_season(season, view, portal.publishing.clock(), lang)
     daily = portal.readings.household_daily(info.id, contest.carrier)
     chart = ""
     if not daily.empty:
@@ -135,7 +142,14 @@ def _progress(portal: PortalDeps, info: HouseholdInfo, lang: str) -> dict[str, A
             standing.baseline_kwh_per_day if standing else None,
             title=TEXTS[lang]["chart_title"],
         )
-    return {"standing": standing, "chart": chart, "contest_info": contest}
+    return {
+        "standing": standing,
+        "chart": chart,
+        "contest_info": contest,
+        "season": season,
+        "season_shown": season_shown,
+        "baseline_needed": fmt_percent(contest.min_coverage_fraction, lang, 0),
+    }
 
 
 def describe_change(change: Change, lang: str) -> str:
@@ -326,6 +340,48 @@ class Portal(Controller):
         with contextlib.suppress(PermissionDenied):  # already gone: nothing to cancel
             portal.pending.take(token, household_id)
         return Redirect("/portal/")
+
+    @get("/certificate.pdf", sync_to_thread=True)
+    def certificate(self, request: Request[Any, Any, Any], portal: NamedDependency[PortalDeps]) -> Response[bytes]:
+        """The household's certificate (Urkunde) of a final result: its rank, savings and CO2."""
+        household_id = portal.signer.household_id(request)
+        info = portal.households.get(household_id)
+        publishing = portal.publishing
+        if publishing is None:
+            raise NotFoundError("no results on this server", key="certificate.unavailable")
+        season = publishing.season(info.contest_slug)
+        final = publishing.final_snapshot(info.contest_slug)
+        if final is None or season.public_state(publishing.clock()) not in FROZEN:
+            raise NotFoundError("the result is not final yet", key="certificate.not_final")
+        snapshot_id, view = publishing.latest_with_id(info.contest_slug)
+        standing = publishing.standing(info.contest_slug, household_id)
+        if standing is None:
+            raise NotFoundError("this household is not in the final result", key="certificate.not_in_result")
+        team = next((t for t in view.teams if standing.team is not None and t.name == standing.team), None)
+        data = CertificateData(
+            contest_name=view.contest.name,
+            competition_start=view.contest.competition_start,
+            competition_end=view.contest.competition_end,
+            pseudonym=standing.pseudonym,
+            rank=standing.rank,
+            ranked_count=view.city.ranked,
+            savings_fraction=standing.savings_fraction,
+            savings_kwh=standing.savings_kwh,
+            co2_saved_kg=standing.co2_saved_kg,
+            team=standing.team,
+            team_rank=team.rank if team is not None else None,
+            final_at=season.closed_at or final.published_at,
+            timezone=view.contest.timezone,
+            revision=snapshot_id,
+            verify_url=str(request.base_url).rstrip("/") + f"/contests/{info.contest_slug}",
+        )
+        lang = _lang(request)
+        name = "urkunde" if lang == "de" else "certificate"
+        return Response(
+            render_certificate(data, lang),
+            media_type="application/pdf",
+            headers={"content-disposition": f'attachment; filename="{name}-{info.contest_slug}.pdf"'},
+        )
 
     @get("/data.json", sync_to_thread=True)
     def data_json(

@@ -389,8 +389,10 @@ def reading(
     direction: str = DIRECTION_IMPORT,
     kind: str = KIND_REGISTER,
     duration_s: float | None = None,
+    assumed_unit: str | None = None,
 ) -> DeviceReading:
     """The one place a DeviceReading is made: value [unit] x factor [kWh/unit], checked finite and >= 0.
+    assumed_unit: the unit behind ``factor_to_kwh`` when the message states none (a binding may say).
 
     A negative register is not clamped: it means a wrongly configured device, and the whole message
     is refused so staff see it.
@@ -408,7 +410,7 @@ def reading(
         # Names become database keys: no control characters, no lone surrogates, bounded length.
         raise refuse(f"device {device[:60]!r} / channel {channel[:60]!r} is not a usable name", KEY_BAD_NAME)
     # + 0.0 turns -0.0 into 0.0.
-    return DeviceReading(device, channel, ts_utc, energy_kwh + 0.0, kind, direction, duration_s)
+    return DeviceReading(device, channel, ts_utc, energy_kwh + 0.0, kind, direction, duration_s, assumed_unit)
 
 
 # --- key names: which keys are energy registers ------------------------------------------------

@@ -118,7 +118,8 @@ def parse_obis_topic(
             parse_number(payload, f"OBIS {channel}")  # raises the "not a payload" refusal
         raise refuse(f"OBIS {channel} is not an energy register (1.8.x or 2.8.x)", KEY_NO_ENERGY)
     value, unit = parse_number_with_unit(payload, f"OBIS {channel}")
-    return [reading(device, channel, None, value, unit_factor(unit or "Wh"), role)]
+    assumed = None if unit else "Wh"
+    return [reading(device, channel, None, value, unit_factor(unit or "Wh"), role, assumed_unit=assumed)]
 
 
 # --- D0 / DSMR text telegrams ------------------------------------------------------------------
@@ -286,4 +287,8 @@ def parse_vzlogger(
             ts = epoch_time(stamp / 1000.0, f"vzlogger {channel} timestamp")
     else:
         value = parse_number(payload, f"vzlogger {channel}")
-    return [reading(device, channel, ts, value, unit_factor(kind.unit or "kWh"), kind.direction)]
+    # vzlogger sends no unit: a channel name that says none leaves kWh assumed (a binding may say Wh).
+    assumed = None if kind.unit else "kWh"
+    return [
+        reading(device, channel, ts, value, unit_factor(kind.unit or "kWh"), kind.direction, assumed_unit=assumed)
+    ]

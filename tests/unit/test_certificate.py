@@ -5,10 +5,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
+import itertools
 
 import pytest
 import segno
 from pypdf import PdfReader
+from pypdf.generic import ContentStream
 
 from web.certificate import CertificateData, printable, render_certificate
 
@@ -129,6 +131,48 @@ def test_without_a_link_there_is_no_qr_code() -> None:
     page = _reader(dataclasses.replace(SAMPLE, verify_url=None), "de").pages[0]
     assert list(page.images) == []
     assert "http" not in page.extract_text()
+
+
+def _qr_top_and_baselines(reader: PdfReader, *line_starts: str) -> tuple[float, list[float]]:
+    """Top edge of the QR image and the baselines of the text lines starting with ``line_starts``
+    [pt from the page's bottom]."""
+    page = reader.pages[0]
+    operations = ContentStream(page.get_contents(), reader).operations
+    tops = [
+        float(ops[5]) + float(ops[3])  # cm's f (bottom edge) + d (height)
+        for (ops, op), (_, following) in itertools.pairwise(operations)
+        if op == b"cm" and following == b"Do"
+    ]
+    baselines: dict[str, float] = {}
+
+    def visit(text: str, _cm: object, tm: list[float], _font: object, _size: object) -> None:
+        for start in line_starts:
+            if text.startswith(start):
+                baselines[start] = float(tm[5])
+
+    page.extract_text(visitor_text=visit)
+    assert len(tops) == 1
+    return tops[0], [baselines[start] for start in line_starts]
+
+
+def test_long_names_wrap_without_crowding_the_qr_code() -> None:
+    long = dataclasses.replace(
+        SAMPLE,
+        contest_name=(
+            "Großer Soester Energiesparwettbewerb der Stadtwerke, der Schulen und der Nachbarschaften "
+            "im Winterhalbjahr 2027/2028 für Haushalte, Wohngemeinschaften und Teams aus allen Ortsteilen"
+        ),
+        pseudonym="Wohngemeinschaft Schmidt-Müller-Lüdenscheid, Ostönnen am Hellweg, Haus 12 WWW",  # 77
+        team="Nachbarschaftsinitiative Sonnenweg, Kirchstraße und Umgebung e. V.",
+        verify_url=URL + "?revision=4711&lang=de&source=urkunde-fuer-haushalte-und-teams-der-stadt",
+    )
+    reader = _reader(long, "de")
+    assert len(reader.pages) == 1
+    text = reader.pages[0].extract_text()
+    assert "Platz 3 von 131" in text and "Ostönnen" in text and "2. April 2027" in text
+    qr_top, (last_line, caption) = _qr_top_and_baselines(reader, "Ergebnis endgültig", "Das Ergebnis ist")
+    assert caption > qr_top  # the caption sits above the code
+    assert last_line - caption >= 20  # and a blank line apart from the text above it
 
 
 def test_names_outside_the_font_render_without_crashing() -> None:
