@@ -69,7 +69,9 @@ from scoring.schema import PLAUSIBILITY_FINDINGS
 #: Largest id a row can have (PostgreSQL ``integer``); larger ids in a URL cannot exist.
 MAX_ROW_ID = 2_147_483_647
 
-#: How far back staff's device views look (rejected messages per meter, unbound devices).
+#: How far back staff's device views look (rejected messages per meter, unbound devices). Devices and
+#: bindings live in real time (the worker stamps messages with their receive time), so these views use
+#: the wall clock, not the contest's scoring clock.
 ACTIVITY_WINDOW = dt.timedelta(hours=24)
 
 
@@ -665,12 +667,12 @@ class ContestAdminService:
     def meters(self, household_id: int) -> list[MeterRecord]:
         with self.db.session() as session:
             _get_household(session, household_id)
-            return _meter_records(session, Meter.household_id == household_id, now=self.publishing.clock())
+            return _meter_records(session, Meter.household_id == household_id)
 
     def meter(self, external_id: str) -> MeterRecord:
         with self.db.session() as session:
             m = _get_meter(session, external_id)
-            return _meter_records(session, Meter.id == m.id, now=self.publishing.clock())[0]
+            return _meter_records(session, Meter.id == m.id)[0]
 
     def add_meter(
         self, household_id: int, external_id: str, *, carrier: str | None = None, kind: str = "register"
@@ -734,7 +736,7 @@ class ContestAdminService:
         values where its messages state none (vzlogger)."""
         with self.db.session() as session:
             _get_meter(session, meter)
-        bound = StreamService(self.db).bind(meter, device, channel, unit=unit, at=self.publishing.clock())
+        bound = StreamService(self.db).bind(meter, device, channel, unit=unit)
         with self.db.session() as session:
             found = _binding_infos(
                 session,
@@ -754,7 +756,7 @@ class ContestAdminService:
         if not _text_key(device) or (channel is not None and not _text_key(channel)):
             removed = 0
         else:
-            removed = StreamService(self.db).unbind(meter, device, channel, at=self.publishing.clock())
+            removed = StreamService(self.db).unbind(meter, device, channel)
         if not removed:
             which = f"device {device!r}" + (f" channel {channel!r}" if channel is not None else "")
             raise NotFoundError(f"{which} is not bound to meter {meter!r}", key="contest.binding_not_found")
@@ -766,7 +768,7 @@ class ContestAdminService:
 
     def unbound_devices(self) -> list[DeviceMessage]:
         """Device channels that published in the last 24 hours without a binding, newest first."""
-        return StreamService(self.db).unbound_devices(self.publishing.clock() - ACTIVITY_WINDOW)
+        return StreamService(self.db).unbound_devices(dt.datetime.now(dt.UTC) - ACTIVITY_WINDOW)
 
     # --- scoring results --------------------------------------------------------------------------
     def findings(self, slug: str, *, plausibility_only: bool = True) -> FindingsReport:

@@ -391,16 +391,41 @@ def meter_bind(
             help="Register of the device (1.8.0, Total_in, emeter/0/total); * = its only import register"
         ),
     ] = "*",
+    unit: Annotated[
+        str | None,
+        typer.Option(help="Unit of the device's values when its messages state none (vzlogger): kWh, Wh, m3"),
+    ] = None,
 ) -> None:
-    """Bind a smart-meter device (MQTT) to a household's meter."""
+    """Bind a smart-meter device (MQTT) to a household's meter and show its last message.
+
+    The device's register counts from its own zero: if the meter has readings already, a new register
+    series starts now (uploads for the meter from then on are refused while the device is bound)."""
     from contest.streams import StreamService
 
     settings = load_settings()
+    streams = StreamService(_open(settings))
     try:
-        bound = StreamService(_open(settings)).bind(meter, device, channel)
+        bound = streams.bind(meter, device, channel, unit=unit)
     except ContestError as exc:
         raise _fail(exc) from exc
-    typer.echo(f"Device {device!r} channel {channel!r} feeds meter {bound.external_id}.")
+    typer.echo(
+        f"Device {device!r} channel {channel!r} feeds meter {bound.external_id}"
+        + (f" (values without a unit are {bound.unit})" if bound.unit else "")
+        + "."
+    )
+    if bound.series_start is not None:
+        typer.echo(f"Its register is a new series from {bound.series_start:%Y-%m-%d %H:%M:%S} UTC on.")
+    seen = streams.last_seen(device.strip())
+    if not seen:
+        typer.echo("No message from this device seen yet: check its topic, user name and password.")
+    for m in seen:
+        outcome = (
+            f"rejected: {m.rejection_reason} ({m.rejection_key})" if m.rejection_key else f"stored for {m.meter}"
+        )
+        typer.echo(
+            f"Last message on {m.channel}: {m.received_at:%Y-%m-%d %H:%M:%S} UTC, topic {m.topic}, "
+            f"{m.energy_kwh:.3f} kWh, {outcome}"
+        )
 
 
 @app.command()

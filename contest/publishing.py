@@ -432,6 +432,10 @@ class PublishingService:
 
         self._executor.submit(run)
 
+    def flush(self, timeout_s: float = 60.0) -> None:
+        """Wait until the background publications asked for so far are done (tests, shutdown)."""
+        self._executor.submit(lambda: None).result(timeout=timeout_s)
+
     def subscribe(self, listener: Callable[[str, int], None]) -> None:
         """Be told (slug, snapshot id) after each publication by this process (live page updates)."""
         self._listeners.append(listener)

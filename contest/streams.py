@@ -172,7 +172,7 @@ def meter_activity(
         )
         .group_by(RejectedRecord.meter_id)
     ).all()
-    return newest, {int(m): int(n) for m, n in rejected}
+    return newest, {int(m): int(n) for m, n in rejected if m is not None}
 
 
 def payload_text(payload: bytes) -> str:
@@ -311,7 +311,7 @@ class StreamService:
                 .join(Contest, Contest.id == Household.contest_id)
             ).all()
             # The device's newest series on each meter (a rebinding after an unbind starts a new one).
-            starts: dict[tuple[int, str], dt.datetime | None] = {}
+            starts: dict[tuple[int, str | None], dt.datetime | None] = {}
             for meter_id, device, start in session.execute(
                 select(RegisterSeries.meter_id, RegisterSeries.device, RegisterSeries.starts_at)
                 .where(RegisterSeries.device.is_not(None))

@@ -278,7 +278,7 @@ class MqttWorker:
         msg: Message,
         now: dt.datetime,
         max_future: dt.timedelta,
-        last_seen: dict[int, tuple[dt.datetime, float] | None],
+        last_seen: dict[tuple[int, dt.datetime | None], tuple[dt.datetime, float] | None],
     ) -> StreamRow | StreamRejection | None:
         bound = self._binding(r.device, r.channel, r.direction)
         if bound is None:

@@ -33,7 +33,7 @@ from contest.config import contest_config_from_dict
 from contest.publishing import PublishingService, SnapshotInfo
 from contest.season import SeasonEvent
 from contest.services import UNCHANGED, ContestService, HouseholdService
-from contest.streams import StreamService
+from contest.streams import DeviceMessage, StreamService
 from web.i18n import ADMIN_TEXTS, TEXTS, pick_language
 from web.schemas import ErrorOut, Period
 
@@ -126,10 +126,12 @@ class MeterReplaceIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class BindingIn(msgspec.Struct, forbid_unknown_fields=True):
-    """A device's channel; "*" takes the device's only import channel (pinned on first sight)."""
+    """A device's channel; "*" takes the device's only import channel (pinned on first sight).
+    unit: of the device's values where its messages state none (vzlogger: kWh unless told), e.g. Wh."""
 
     device: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     channel: Annotated[str, msgspec.Meta(min_length=1, max_length=120)] = "*"
+    unit: Annotated[str, msgspec.Meta(min_length=1, max_length=24)] | None = None
 
 
 def _given(value: Any) -> Any:
@@ -293,22 +295,74 @@ class AccessCodeOut:
 
 @dataclasses.dataclass(frozen=True)
 class BindingOut:
+    """A device channel feeding a meter; unit: of its values where its messages state none."""
+
     meter: str
     device: str
     channel: str
     household_id: int
     contest: str
     created_at: dt.datetime
+    unit: str | None = None
 
     @classmethod
     def from_info(cls, b: BindingInfo) -> BindingOut:
-        return cls(b.meter, b.device, b.channel, b.household_id, b.contest_slug, b.created_at)
+        return cls(b.meter, b.device, b.channel, b.household_id, b.contest_slug, b.created_at, b.unit)
+
+
+@dataclasses.dataclass(frozen=True)
+class DeviceMessageOut:
+    """The last message of a device channel: received_at (broker) and ts_utc (reading) [UTC], the
+    value [kWh], the meter it was stored for or rejected at, and why it was rejected (null: stored)."""
+
+    device: str
+    channel: str
+    topic: str
+    received_at: dt.datetime
+    ts_utc: dt.datetime
+    energy_kwh: float
+    meter: str | None
+    rejection_key: str | None
+    rejection_reason: str | None
+
+    @classmethod
+    def from_message(cls, m: DeviceMessage) -> DeviceMessageOut:
+        return cls(
+            m.device,
+            m.channel,
+            m.topic,
+            m.received_at,
+            m.ts_utc,
+            m.energy_kwh,
+            m.meter,
+            m.rejection_key,
+            m.rejection_reason,
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class BindingCreated(BindingOut):
+    """A new binding, with the device's last message on each channel (empty: none seen yet)."""
+
+    last_seen: list[DeviceMessageOut] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass(frozen=True)
+class SeriesOut:
+    """A register series of the meter: from starts_at (null: the meter's start) to ends_at (null:
+    open) [UTC]; device: whose own register it is (null: the display, uploaded readings)."""
+
+    starts_at: dt.datetime | None
+    ends_at: dt.datetime | None
+    device: str | None
 
 
 @dataclasses.dataclass(frozen=True)
 class MeterItem:
     """A meter. valid_from/valid_to [UTC]: it takes readings in [valid_from, valid_to), null = open;
-    replaces: the meter it replaced; last_reading_utc: its newest stored reading."""
+    replaces: the meter it replaced; last_reading_utc: its newest stored reading; series: its register
+    series (a bound device's register is one of its own); last_message: the newest MQTT message stored
+    for it or rejected at it; rejected_messages_24h: MQTT messages rejected at it in the last 24 h."""
 
     id: str
     household_id: int
@@ -321,6 +375,9 @@ class MeterItem:
     gas_zustandszahl: float | None
     last_reading_utc: dt.datetime | None
     bindings: list[BindingOut]
+    series: list[SeriesOut]
+    last_message: DeviceMessageOut | None
+    rejected_messages_24h: int
 
     @classmethod
     def from_record(cls, m: MeterRecord) -> MeterItem:
@@ -336,6 +393,9 @@ class MeterItem:
             gas_zustandszahl=m.gas_zustandszahl,
             last_reading_utc=m.last_reading_utc,
             bindings=[BindingOut.from_info(b) for b in m.bindings],
+            series=[SeriesOut(s.starts_at, s.ends_at, s.device) for s in m.series],
+            last_message=DeviceMessageOut.from_message(m.last_message) if m.last_message else None,
+            rejected_messages_24h=m.rejected_messages_24h,
         )
 
 
@@ -752,20 +812,57 @@ class AdminApi(Controller):
     @post(
         "/meters/{meter:str}/bindings",
         sync_to_thread=True,
-        summary="Bind a smart-meter device (MQTT)",
+        summary="Bind a smart-meter device (MQTT); answers with its last message on each channel",
+        description="The device's register counts from its own zero: when the meter already has readings, "
+        "a new register series starts now, and uploads for the meter from then on are refused "
+        "(`csv.meter_read_by_device`) while the device is bound. `unit` applies to messages that state no "
+        "unit (vzlogger).",
         responses={**_ERRORS, **_NOT_FOUND},
     )
     def bind(
         self, admin: NamedDependency[AdminDeps], meter: FromPath[str], data: JSONBody[BindingIn]
-    ) -> BindingOut:
-        return BindingOut.from_info(admin.manage.bind(meter, data.device, data.channel))
+    ) -> BindingCreated:
+        b = admin.manage.bind(meter, data.device, data.channel, unit=data.unit)
+        return BindingCreated(
+            b.meter,
+            b.device,
+            b.channel,
+            b.household_id,
+            b.contest_slug,
+            b.created_at,
+            b.unit,
+            [DeviceMessageOut.from_message(m) for m in admin.manage.last_seen(b.device)],
+        )
+
+    @get(
+        "/devices/unbound",
+        sync_to_thread=True,
+        summary="Devices that published in the last 24 h without a binding (their last message each)",
+        responses=_ERRORS,
+    )
+    def unbound_devices(self, admin: NamedDependency[AdminDeps]) -> list[DeviceMessageOut]:
+        return [DeviceMessageOut.from_message(m) for m in admin.manage.unbound_devices()]
+
+    @get(
+        "/devices/last-seen",
+        sync_to_thread=True,
+        summary="A device's last message on each of its channels, stored or rejected with the reason",
+        responses=_ERRORS,
+    )
+    def device_last_seen(
+        self,
+        admin: NamedDependency[AdminDeps],
+        device: Annotated[str, QueryParameter(min_length=1, max_length=200, description="The device id")],
+    ) -> list[DeviceMessageOut]:
+        return [DeviceMessageOut.from_message(m) for m in admin.manage.last_seen(device)]
 
     @delete(
         "/meters/{meter:str}/bindings",
         sync_to_thread=True,
         summary="Unbind a device from a meter (all its channels, or only `channel`)",
         description="The ingest worker rereads bindings every few seconds; from then on the device's "
-        "messages are kept in the rejected-records store (`mqtt.unbound_device`).",
+        "messages are kept in the rejected-records store (`mqtt.unbound_device`). The device's register "
+        "series ends: uploads are taken again from now on (a device series without readings is undone).",
         responses={**_ERRORS, **_NOT_FOUND},
     )
     def unbind(

@@ -10,7 +10,7 @@ from litestar import Controller, MediaType, Request, get
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, Parameter
-from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage, Template
+from litestar.response import ServerSentEvent, ServerSentEventMessage, Template
 from litestar.response.base import ASGIResponse
 from litestar.serialization import encode_json
 
@@ -251,7 +251,9 @@ class LeaderboardApi(Controller):
             tag = "" if chosen is None else f"-c{categories.index(chosen) if chosen in categories else 'x'}"
             # The ASGI response holds no per-request state, so one instance serves every request.
             # The state of the season can change by the clock without a new snapshot: it is in the tag.
-            state_tag = f"-{out_season.state}{'' if out_season.starts_in_days is None else out_season.starts_in_days}"
+            state_tag = (
+                f"-{out_season.state}{'' if out_season.starts_in_days is None else out_season.starts_in_days}"
+            )
             response = ASGIResponse(
                 body=encode_json(LeaderboardOut.from_view(view, offset, limit, chosen, out_season)),
                 media_type=MediaType.JSON,

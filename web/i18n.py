@@ -628,6 +628,68 @@ SEASON_TEXTS: dict[str, dict[str, str]] = {
 for _lang, _texts in SEASON_TEXTS.items():
     TEXTS[_lang].update(_texts)
 
+#: The staff's words for a contest's season (admin page).
+ADMIN_SEASON_TEXTS: dict[str, dict[str, str]] = {
+    "de": {
+        "admin_status_draft": "Entwurf (nur für die Verwaltung sichtbar)",
+        "admin_status_announced": "angekündigt",
+        "admin_status_running": "läuft",
+        "admin_status_closing": "vorläufig (Nachreichfrist)",
+        "admin_status_final": "Endergebnis",
+        "admin_status_archived": "archiviert",
+        "admin_season": "Ablauf des Wettbewerbs",
+        "admin_season_help": "Die Uhr schaltet von „angekündigt“ über „läuft“ und „vorläufig“ bis zum Endergebnis am Ende der Nachreichfrist. Sie können einen Entwurf ankündigen, früher abschließen, ein Endergebnis mit Begründung wieder öffnen und archivieren. Jede Änderung wird protokolliert.",
+        "admin_grace_end": "Nachreichfrist bis",
+        "admin_last_published": "Letzte Veröffentlichung",
+        "admin_last_error": "Letzter Fehler",
+        "admin_never": "noch nie",
+        "admin_season_reason": "Begründung (für das Protokoll; zum Wiederöffnen nötig)",
+        "admin_announce": "Ankündigen",
+        "admin_close": "Jetzt abschließen (Endergebnis)",
+        "admin_close_confirm": "Das Ergebnis jetzt endgültig feststellen? Später eintreffende Daten ändern es dann nicht mehr.",
+        "admin_reopen": "Wieder öffnen",
+        "admin_archive": "Archivieren",
+        "admin_season_done": "Geändert: {state}.",
+        "admin_events": "Protokoll",
+        "admin_no_events": "Noch keine Änderungen.",
+        "admin_event_change": "Änderung",
+        "admin_actor": "durch",
+        "admin_late_imports": "Nach dem Endergebnis eingegangene Daten (gespeichert, nicht gewertet)",
+        "admin_no_late_imports": "Keine.",
+        "admin_rows": "Werte",
+    },
+    "en": {
+        "admin_status_draft": "draft (staff only)",
+        "admin_status_announced": "announced",
+        "admin_status_running": "running",
+        "admin_status_closing": "provisional (grace period)",
+        "admin_status_final": "final result",
+        "admin_status_archived": "archived",
+        "admin_season": "Season",
+        "admin_season_help": "The clock moves a contest from announced to running, to provisional and to its final result at the end of the grace period. You can announce a draft, close early, reopen a final result with a reason, and archive it. Every change is logged.",
+        "admin_grace_end": "Late data until",
+        "admin_last_published": "Last publication",
+        "admin_last_error": "Last error",
+        "admin_never": "never",
+        "admin_season_reason": "Reason (for the log; required to reopen)",
+        "admin_announce": "Announce",
+        "admin_close": "Close now (final result)",
+        "admin_close_confirm": "Declare the result final now? Data arriving later will not change it.",
+        "admin_reopen": "Reopen",
+        "admin_archive": "Archive",
+        "admin_season_done": "Changed: {state}.",
+        "admin_events": "Log",
+        "admin_no_events": "No changes yet.",
+        "admin_event_change": "Change",
+        "admin_actor": "by",
+        "admin_late_imports": "Data received after the final result (stored, not counted)",
+        "admin_no_late_imports": "None.",
+        "admin_rows": "values",
+    },
+}
+for _lang, _texts in ADMIN_SEASON_TEXTS.items():
+    ADMIN_TEXTS[_lang].update(_texts)
+
 
 def pick_language(
     query_lang: str | None, cookie_lang: str | None = None, accept_language: str | None = None

@@ -28,12 +28,12 @@ from contest.publishing import PublishingService
 from contest.season import FROZEN
 from contest.services import HouseholdDataService, HouseholdService, ReadingService, update_household_settings
 from web.auth import COOKIE, MAX_AGE_S, LoginThrottle, SessionSigner
-from web.charts import daily_bars_svg
 from web.certificate import CertificateData, render_certificate
+from web.charts import daily_bars_svg
 from web.controllers import _lang, page_context
-from web.seasons import show_season
 from web.i18n import TEXTS, category_label, fmt_datetime, fmt_number, fmt_percent
 from web.pending import PendingUploads
+from web.seasons import show_season
 
 #: Bytes that never occur in a text CSV; their presence means a binary file (zip, xlsx, pdf, image).
 _BINARY_MARKERS = (b"\x00", b"PK\x03\x04", b"%PDF", b"\x89PNG", b"\xff\xd8\xff")
@@ -342,7 +342,9 @@ class Portal(Controller):
         return Redirect("/portal/")
 
     @get("/certificate.pdf", sync_to_thread=True)
-    def certificate(self, request: Request[Any, Any, Any], portal: NamedDependency[PortalDeps]) -> Response[bytes]:
+    def certificate(
+        self, request: Request[Any, Any, Any], portal: NamedDependency[PortalDeps]
+    ) -> Response[bytes]:
         """The household's certificate (Urkunde) of a final result: its rank, savings and CO2."""
         household_id = portal.signer.household_id(request)
         info = portal.households.get(household_id)

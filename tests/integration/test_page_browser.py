@@ -35,8 +35,10 @@ def test_leaderboard_page_renders_tables_on_a_phone(browser: Any, base_url: str)
     context = browser.new_context(viewport={"width": 375, "height": 740}, locale="de-DE")
     page = context.new_page()
     try:
-        page.goto(f"{base_url}/", wait_until="load")  # the only contest: redirected to its page
-        assert page.url.endswith("/contests/test-2026")
+        page.goto(f"{base_url}/", wait_until="load")  # the index lists every contest with its state
+        page.click("#contests a")
+        page.wait_for_load_state("load")
+        assert page.url.endswith("/contests/test-2026?lang=de")
         assert page.locator("h1").inner_text() == "Testwettbewerb 2026"
         assert page.locator("html").get_attribute("lang") == "de"
         team_rows = page.locator("#teams tbody tr")

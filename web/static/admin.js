@@ -167,8 +167,50 @@
     $("contest").hidden = false;
     $("new-code").hidden = true;
     $("edit-form").hidden = true;
-    await Promise.all([loadHouseholds(), loadFlags(), loadSnapshots()]);
+    await Promise.all([loadSeason(), loadHouseholds(), loadFlags(), loadSnapshots()]);
     say("");
+  }
+
+  // --- the season: state, last publication and error, staff's changes, log, late data -------------
+  async function loadSeason() {
+    const season = await api("GET", contestPath("/season"));
+    $("season-state").textContent = t(`admin_status_${season.status}`);
+    $("season").dataset.state = season.status;
+    $("season-grace").textContent = day(season.grace_end);
+    $("season-published").textContent = season.last_published_at ? when(season.last_published_at) : t("admin_never");
+    const error = $("season-error");
+    error.hidden = !season.last_error;
+    error.textContent = season.last_error ? `${t("admin_last_error")} (${when(season.last_error_at)}): ${season.last_error}` : "";
+    $("season-announce").hidden = season.status !== "draft";
+    $("season-close").hidden = !["running", "closing"].includes(season.status);
+    $("season-reopen").hidden = !["final", "archived"].includes(season.status);
+    $("season-archive").hidden = season.status !== "final";
+    fill("season-events", "no-season-events", season.events, (row, e) => {
+      cell(row, when(e.at), null, true);
+      cell(row, `${t(`admin_status_${e.from_state}`)} → ${t(`admin_status_${e.to_state}`)}`);
+      cell(row, e.actor);
+      cell(row, e.reason || "");
+    });
+    fill("late-imports", "no-late-imports", season.late_imports, (row, i) => {
+      cell(row, when(i.created_at), null, true);
+      cell(row, i.meter);
+      cell(row, i.filename || i.source);
+      cell(row, number(i.rows_stored, 0), "num");
+    });
+  }
+
+  async function changeSeason(action) {
+    if (action === "close" && !window.confirm(t("admin_close_confirm"))) return;
+    const reason = $("season-reason").value.trim();
+    const season = await api("POST", contestPath(`/${action}`), action === "announce" ? undefined : { reason: reason || null });
+    $("season-reason").value = "";
+    await openContest(state.contest.slug);
+    await loadContests();
+    say(t("admin_season_done", { state: t(`admin_status_${season.status}`) }));
+  }
+
+  for (const action of ["announce", "close", "reopen", "archive"]) {
+    $(`season-${action}`).addEventListener("click", () => changeSeason(action).catch(fail));
   }
 
   function contestPath(suffix) {

@@ -21,7 +21,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("contest", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("state", sa.String(length=12), nullable=False, server_default="announced"))
+        batch_op.add_column(
+            sa.Column("state", sa.String(length=12), nullable=False, server_default="announced")
+        )
         batch_op.add_column(sa.Column("grace_days", sa.Integer(), nullable=False, server_default="14"))
         batch_op.add_column(sa.Column("hold_open", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column("last_published_at", sa.DateTime(timezone=True), nullable=True))
@@ -44,7 +46,10 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("snapshot_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["contest_id"], ["contest.id"], name=op.f("fk_contest_event_contest_id_contest"), ondelete="CASCADE"
+            ["contest_id"],
+            ["contest.id"],
+            name=op.f("fk_contest_event_contest_id_contest"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["snapshot_id"],
