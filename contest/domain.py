@@ -69,8 +69,9 @@ class ContestInfo:
 
 @dataclass(frozen=True, slots=True)
 class SeriesInfo:
-    """One register series of a meter (docs/glossary.md): the readings of one counter from
-    ``starts_at`` up to ``ends_at`` [UTC]; None = since the meter's start / still open.
+    """One register series of a meter (docs/glossary.md): the readings of one counter after
+    ``starts_at`` up to and including ``ends_at`` [UTC]; None = since the meter's start / still open.
+    (A reading at the very instant of a bind is the old counter's last one, like a swapped meter's.)
 
     device: the device whose own register it is (only its readings belong here); None: the meter's
         display, read by the household (uploads)
@@ -81,7 +82,7 @@ class SeriesInfo:
     device: str | None
 
     def holds(self, ts: dt.datetime) -> bool:
-        return (self.starts_at is None or ts >= self.starts_at) and (self.ends_at is None or ts < self.ends_at)
+        return (self.starts_at is None or ts > self.starts_at) and (self.ends_at is None or ts <= self.ends_at)
 
 
 @dataclass(frozen=True, slots=True)

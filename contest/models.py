@@ -321,7 +321,7 @@ class DeviceBinding(Base):
 class RegisterSeries(Base):
     """A register series of a meter: the readings of one counter, which counts from its own zero (the
     meter's display, or a device's own register). A meter's series follow each other in time: this one
-    holds the readings from ``starts_at`` to the next one's start (see docs/glossary.md). A meter
+    holds the readings after ``starts_at`` up to the next one's start (see docs/glossary.md). A meter
     without rows has one series of uploaded readings."""
 
     __tablename__ = "register_series"

@@ -136,12 +136,18 @@ def scoring_rules(info: ContestInfo, spec: dict[str, Any] | None = None) -> Scor
 
 
 def meter_series(session: Session, meter_id: int) -> tuple[SeriesInfo, ...]:
-    """The register series of a meter in time order (docs/glossary.md); empty: one series of uploads."""
-    rows = session.execute(
-        select(RegisterSeries.starts_at, RegisterSeries.device)
-        .where(RegisterSeries.meter_id == meter_id)
-        .order_by(RegisterSeries.starts_at.is_not(None), RegisterSeries.starts_at, RegisterSeries.id)
-    ).all()
+    """The register series of a meter in time order (docs/glossary.md); empty: one series of uploads.
+    Before a stored series that starts at a time, the meter's uploads since its start are the first."""
+    rows: list[tuple[dt.datetime | None, str | None]] = [
+        (start, device)
+        for start, device in session.execute(
+            select(RegisterSeries.starts_at, RegisterSeries.device)
+            .where(RegisterSeries.meter_id == meter_id)
+            .order_by(RegisterSeries.starts_at.is_not(None), RegisterSeries.starts_at, RegisterSeries.id)
+        )
+    ]
+    if rows and rows[0][0] is not None:
+        rows.insert(0, (None, None))
     return tuple(
         SeriesInfo(start, rows[i + 1][0] if i + 1 < len(rows) else None, device)
         for i, (start, device) in enumerate(rows)
@@ -423,7 +429,9 @@ class _DailyPlan:
             # Each register series is its own counter: its days are computed alone (a step between two
             # series is never consumption) and summed, as the days of a swapped meter and its successor.
             starts = pd.DatetimeIndex(pd.to_datetime(list(self.series_starts), utc=True))
-            readings[S.METER_ID] = starts.searchsorted(pd.DatetimeIndex(readings[TS_UTC]), side="right")
+            # A series holds the readings after its start up to and including the next one's: a display
+            # reading at the bind instant closes the old series (as a swapped meter's final reading).
+            readings[S.METER_ID] = starts.searchsorted(pd.DatetimeIndex(readings[TS_UTC]), side="left")
             per_series, _findings = daily_consumption(readings, self.tz)
             series = pd.DataFrame({S.METER_ID: range(len(starts) + 1), S.HOUSEHOLD_ID: self.meter_id})
             daily = household_daily(per_series, series).rename(columns={S.HOUSEHOLD_ID: S.METER_ID})

@@ -197,8 +197,9 @@ class StreamService:
         """Bind a device's channel to a meter (city staff: ``contest meter bind``).
 
         A device's register counts from its own zero, so it is a register series of its own: when the
-        meter's current series already holds readings (uploads of the display), a new series starts at
-        ``at`` (default: now) and the old one ends there; otherwise the device takes the current series.
+        meter's current series already holds readings (uploads of the display), a new series starts
+        after ``at`` (default: now) and the old one ends there (a display reading at ``at`` is its last);
+        otherwise the device takes the current series.
         unit: unit of the device's values where its messages state none (vzlogger) [kWh, Wh, m3, ...].
         """
         device = _clean_name(device, "device id", 200)
@@ -242,7 +243,7 @@ class StreamService:
             )
         in_current = [Reading.meter_id == meter.id]
         if current is not None and current.starts_at is not None:
-            in_current.append(Reading.ts_utc >= current.starts_at)
+            in_current.append(Reading.ts_utc > current.starts_at)
         if session.scalars(select(Reading.ts_utc).where(*in_current).limit(1)).first() is None:
             # Nothing uploaded in the current series: the device's register becomes that series.
             if current is not None:
@@ -251,12 +252,12 @@ class StreamService:
                 session.add(RegisterSeries(meter_id=meter.id, starts_at=None, device=device))
             return
         later = session.scalar(
-            select(func.count()).select_from(Reading).where(Reading.meter_id == meter.id, Reading.ts_utc >= at)
+            select(func.count()).select_from(Reading).where(Reading.meter_id == meter.id, Reading.ts_utc > at)
         )
         if later:
             raise ConfigError(
-                f"meter {meter.external_id!r} has {later} readings from {at:%Y-%m-%d %H:%M} UTC on; a device's "
-                "register series starts after the meter's last reading",
+                f"meter {meter.external_id!r} has {later} readings after {at:%Y-%m-%d %H:%M} UTC; a device's "
+                "register series starts at or after the meter's last reading",
                 key="binding.readings_after",
             )
         session.add(RegisterSeries(meter_id=meter.id, starts_at=at, device=device))
@@ -293,13 +294,13 @@ class StreamService:
             return
         mine = [Reading.meter_id == meter_id]
         if row.starts_at is not None:
-            mine.append(Reading.ts_utc >= row.starts_at)
+            mine.append(Reading.ts_utc > row.starts_at)
         last = session.scalar(select(func.max(Reading.ts_utc)).where(*mine))
         if last is None:
             session.delete(row)
             return
         # A device reading slightly ahead of the clock still belongs to the device's series.
-        start = max(at, last + dt.timedelta(microseconds=1))
+        start = max(at, last)
         session.add(RegisterSeries(meter_id=meter_id, starts_at=start, device=None))
 
     def bindings(self) -> dict[tuple[str, str], BoundMeter]:
@@ -345,11 +346,11 @@ class StreamService:
     def last_register(
         self, meter_id: int, since: dt.datetime | None = None
     ) -> tuple[dt.datetime, float] | None:
-        """The latest stored register reading of a meter from ``since`` on, the start of a register
+        """The latest stored register reading of a meter after ``since``, the start of a register
         series (time [UTC], value [kWh]): a register is only ever compared within its own series."""
         where = [Reading.meter_id == meter_id, Reading.kind == KIND_REGISTER]
         if since is not None:
-            where.append(Reading.ts_utc >= since)
+            where.append(Reading.ts_utc > since)
         with self.db.session() as session:
             row = session.execute(
                 select(Reading.ts_utc, Reading.energy_kwh).where(*where).order_by(Reading.ts_utc.desc()).limit(1)

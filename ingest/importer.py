@@ -56,12 +56,12 @@ def _reject_outside_validity(parsed: ParsedCsv, ctx: MeterContext, data: bytes) 
     for series in device_series:
         held = pd.Series(True, index=readings.index)
         if series.starts_at is not None:
-            held &= readings[TS_UTC] >= pd.Timestamp(series.starts_at)
+            held &= readings[TS_UTC] > pd.Timestamp(series.starts_at)
         if series.ends_at is not None:
-            held &= readings[TS_UTC] < pd.Timestamp(series.ends_at)
+            held &= readings[TS_UTC] <= pd.Timestamp(series.ends_at)
         outside |= held
         since = (
-            f"from {series.starts_at.astimezone(zone):%d.%m.%Y %H:%M} on"
+            f"after {series.starts_at.astimezone(zone):%d.%m.%Y %H:%M}"
             if series.starts_at is not None
             else "from its start"
         )

@@ -315,7 +315,7 @@ class MqttWorker:
                 msg.received_at,
                 bound.meter_id,
             )
-        if bound.series_start is not None and ts < bound.series_start:
+        if bound.series_start is not None and ts <= bound.series_start:
             # Before the binding the meter's register series was another counter (the display).
             return StreamRejection(
                 msg.topic,
