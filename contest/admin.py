@@ -14,7 +14,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from contest.db import Database
@@ -50,6 +50,7 @@ from contest.models import (
     Team,
 )
 from contest.publishing import PublishingService, SnapshotInfo, finding_to_json, jsonable
+from contest.season import Season, season_of
 from contest.services import (
     SOURCES,
     UNCHANGED,
@@ -62,7 +63,6 @@ from contest.services import (
     meter_series,
     resolve_team,
 )
-from contest.season import Season, season_of
 from contest.streams import ANY_CHANNEL, DeviceMessage, StreamService, meter_activity
 from scoring.schema import PLAUSIBILITY_FINDINGS
 
@@ -736,7 +736,8 @@ class ContestAdminService:
         values where its messages state none (vzlogger)."""
         with self.db.session() as session:
             _get_meter(session, meter)
-        bound = StreamService(self.db).bind(meter, device, channel, unit=unit)
+        # Bound now by the publisher's clock (the system clock, or a test's injected one).
+        bound = StreamService(self.db).bind(meter, device, channel, unit=unit, at=self.publishing.clock())
         with self.db.session() as session:
             found = _binding_infos(
                 session,
@@ -756,7 +757,7 @@ class ContestAdminService:
         if not _text_key(device) or (channel is not None and not _text_key(channel)):
             removed = 0
         else:
-            removed = StreamService(self.db).unbind(meter, device, channel)
+            removed = StreamService(self.db).unbind(meter, device, channel, at=self.publishing.clock())
         if not removed:
             which = f"device {device!r}" + (f" channel {channel!r}" if channel is not None else "")
             raise NotFoundError(f"{which} is not bound to meter {meter!r}", key="contest.binding_not_found")

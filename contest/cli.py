@@ -218,44 +218,80 @@ def demo(
     host: Annotated[str | None, typer.Option(help="Interface (default 127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8000)")] = None,
 ) -> None:
-    """Build a demo contest (synthetic households, CSV files in both dialects), import, score, serve."""
-    from contest.demo import generate_demo
+    """Build the demo: a running contest (synthetic households, CSV files in both dialects) and small
+    announced, final and archived ones; import, score, publish, serve."""
+    from contest.demo import generate_demo_season
+    from contest.publishing import PublishingService
+    from contest.season import ANNOUNCED, ARCHIVED, FINAL, RUNNING, STATES
+    from contest.services import HouseholdService
     from ingest.importer import CsvImporter
 
     settings = load_settings()
     db = _open(settings)
     typer.echo(f"Writing demo data to {directory} ...")
-    written = generate_demo(directory, households=households, teams=teams)
+    contests = generate_demo_season(directory, households=households, teams=teams)
+    base = f"http://{host or settings.web.host}:{port or settings.web.port}"
     try:
-        ContestService(db).setup(read_contest_config(written.toml_path))
+        for written in contests:
+            ContestService(db).setup(read_contest_config(written.toml_path))
         importer = CsvImporter(db)
+        uploads = [h for c in contests for h in c.households if h.uploaded]
         stored = rejected = 0
-        with typer.progressbar(written.households, label="Importing CSV files") as progress:
+        with typer.progressbar(uploads, label="Importing CSV files") as progress:
             for h in progress:
                 report = importer.import_file(h.csv_path, h.meter_id)
                 stored += report.rows_stored
                 rejected += report.rows_rejected
-        typer.echo(
-            f"Imported {len(written.households)} files: {stored} readings stored, {rejected} rows rejected."
-        )
-        from contest.admin import ContestAdminService
-        from contest.publishing import PublishingService
-
+        typer.echo(f"Imported {len(uploads)} files: {stored} readings stored, {rejected} rows rejected.")
         publishing = PublishingService(db)
-        publishing.publish(written.slug, reason="import")
-        view = publishing.latest(written.slug)
-        # A household to try the portal with: the best-placed listed one gets a fresh access code.
-        sample = next((h for h in view.households if h.rank is not None), None)
-        code = (
-            ContestAdminService(db, publishing).issue_access_code(sample.household_id)[1] if sample else None
-        )
+        portal = HouseholdService(db)
+        lines: list[tuple[int, str]] = []
+        tries: list[tuple[int, str]] = []
+        for written in contests:
+            # The clock places each contest by its dates; a past one is closed with its final result.
+            publishing.publish(written.slug, reason="import")
+            if written.state == ARCHIVED and publishing.seasons.get(written.slug).state == FINAL:
+                publishing.seasons.archive(written.slug, actor="demo", reason="last year's demo contest")
+            state = publishing.seasons.get(written.slug).state
+            if state != written.state:
+                raise ContestError(f"demo contest {written.slug!r} is {state}, expected {written.state}")
+            order = STATES.index(state)
+            view = publishing.latest(written.slug)
+            best = next((h.pseudonym for h in view.households if h.rank is not None), None)
+            if written.slug == "demo":
+                ranked = sum(1 for h in view.households if h.rank is not None)
+                typer.echo(f"Scored: {len(view.teams)} teams, {ranked} public households ranked.")
+            with_data = sum(h.uploaded for h in written.households)
+            lines.append(
+                (
+                    order,
+                    f"  {state:<9} {written.name}: {base}/contests/{written.slug} "
+                    f"({len(written.households)} households, {with_data} with data)",
+                )
+            )
+            # A household to try the portal with: the best-placed listed one (running: its standing;
+            # final: its certificate), or one that has yet to upload its baseline (announced).
+            waiting = next((h for h in written.households if not h.uploaded), None)
+            if state == ANNOUNCED and waiting is not None:
+                pick, hint = (
+                    waiting.pseudonym,
+                    f"upload its baseline file {waiting.csv_path} before the start",
+                )
+            elif state == RUNNING and best is not None:
+                pick, hint = best, "its standing and savings so far"
+            elif state == FINAL and best is not None:
+                pick, hint = best, f"its certificate: {base}/portal/certificate.pdf"
+            else:
+                continue
+            code = portal.issue_access_code(portal.find(written.slug, pick).id)[1]
+            tries.append((order, f"  {state:<9} {pick!r} with the access code {code} ({hint})"))
         publishing.close()
     except ContestError as exc:
         raise _fail(exc) from exc
-    ranked = sum(1 for h in view.households if h.rank is not None)
-    typer.echo(f"Scored: {len(view.teams)} teams, {ranked} public households ranked.")
-    if sample is not None:
-        typer.echo(f"Try the household portal as {sample.pseudonym!r} with the access code {code}")
+    typer.echo(f"Demo contests on {base}/ :")
+    typer.echo("\n".join(line for _, line in sorted(lines)))
+    typer.echo(f"Try the household portal {base}/portal/ as")
+    typer.echo("\n".join(line for _, line in sorted(tries)))
     if serve_after:
         _serve(db, settings, host, port)
 
@@ -420,7 +456,9 @@ def meter_bind(
         typer.echo("No message from this device seen yet: check its topic, user name and password.")
     for m in seen:
         outcome = (
-            f"rejected: {m.rejection_reason} ({m.rejection_key})" if m.rejection_key else f"stored for {m.meter}"
+            f"rejected: {m.rejection_reason} ({m.rejection_key})"
+            if m.rejection_key
+            else f"stored for {m.meter}"
         )
         typer.echo(
             f"Last message on {m.channel}: {m.received_at:%Y-%m-%d %H:%M:%S} UTC, topic {m.topic}, "

@@ -1,5 +1,6 @@
-"""A synthetic demo contest: ~200 households in ~10 teams, a year of baseline and a running competition,
-written as a contest TOML and as CSV files in both dialects, the way real households would upload them."""
+"""Synthetic demo contests, written as contest TOMLs and as CSV files in both dialects, the way real
+households would upload them: a running one (~200 households in ~10 teams) and small ones that are
+announced, final and archived, so a newcomer sees every public state of a season."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+
+from contest.season import ANNOUNCED, ARCHIVED, DEFAULT_GRACE_DAYS, FINAL, due_state
 
 TEAM_NAMES = (
     "Altstadt",
@@ -48,13 +51,20 @@ class DemoHousehold:
     csv_path: Path
     style: str  # "en_hourly_interval" | "de_daily_register" | "de_manual_register" | "en_daily_interval_wh"
     living_area_m2: float | None = None  # [m²]
+    #: False: its file is written but not imported; the household has yet to upload it in the portal
+    uploaded: bool = True
 
 
 @dataclass(frozen=True, slots=True)
 class DemoContest:
+    """One demo contest as written. state: the state ``contest demo`` brings it to (by its dates as of
+    the day it was written: announced, running or final; archived if asked for)."""
+
     toml_path: Path
     slug: str
     households: tuple[DemoHousehold, ...]
+    name: str
+    state: str
 
 
 def _daily_shape(days: pd.DatetimeIndex) -> np.ndarray:
@@ -96,6 +106,9 @@ _HOURLY = np.array(
 _HOURLY = _HOURLY / _HOURLY.sum()
 
 
+DEMO_NAME = "Energiesparwettbewerb Musterstadt (Demo)"
+
+
 def generate_demo(
     out_dir: str | Path,
     *,
@@ -104,23 +117,38 @@ def generate_demo(
     teams: int = 10,
     seed: int = 2026,
     tz: str = "Europe/Berlin",
+    slug: str = "demo",
+    name: str = DEMO_NAME,
+    meter_prefix: str = "DEMO",
+    competition: tuple[dt.date, dt.date] | None = None,
+    uploaded_fraction: float = 1.0,
+    archived: bool = False,
 ) -> DemoContest:
     """Write ``contest.toml`` and one CSV per household into ``out_dir``; returns what was written.
 
-    The competition started 8 weeks before ``today`` and runs 26 weeks; the baseline is the year before.
-    Data ends yesterday (local). About 60 % of households save 3-25 %, the rest do not; a few have gaps
-    or no baseline data (they show as "not enough data"), a few files carry a bad row.
+    competition: first and last day; by default it started 8 weeks before ``today`` and runs 26 weeks.
+    The baseline is the year before it. Data ends yesterday (local), or on the last competition day if
+    that was earlier. About 60 % of households save 3-25 %, the rest do not; a few have gaps or no
+    baseline data (they show as "not enough data"), a few files carry a bad row.
+    uploaded_fraction: share of households whose file counts as uploaded [1]; the others' files are
+        written too (to try the portal's upload with) but marked ``uploaded=False``.
+    archived: the contest is meant to be archived once final (``DemoContest.state``).
     """
     rng = np.random.default_rng(seed)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     zone = ZoneInfo(tz)
     today = today or dt.datetime.now(zone).date()
-    comp_start = today - dt.timedelta(days=56)
-    comp_end = comp_start + dt.timedelta(days=26 * 7 - 1)
+    if competition is None:
+        comp_start = today - dt.timedelta(days=56)
+        comp_end = comp_start + dt.timedelta(days=26 * 7 - 1)
+    else:
+        comp_start, comp_end = competition
     base_start = comp_start - dt.timedelta(days=365)
     base_end = comp_start - dt.timedelta(days=1)
-    days = pd.date_range(base_start, today - dt.timedelta(days=1), freq="D")
+    days = pd.date_range(base_start, min(today - dt.timedelta(days=1), comp_end), freq="D")
+    # Index of the first competition day in ``days`` (= its length while the contest is announced).
+    comp = min(len(days), (comp_start - base_start).days)
     in_comp = np.asarray(days >= pd.Timestamp(comp_start))
     days_into_comp = np.clip(np.asarray((days - pd.Timestamp(comp_start)).days), 0, None)
     shape = _daily_shape(days)
@@ -140,16 +168,16 @@ def generate_demo(
         daily_kwh = per_day * shape * factor * noise
         style = styles[i % len(styles)]
         pseudonym = f"{ADJECTIVES[i % 10]} {ANIMALS[(i // 10) % 10]} {i + 1}"
-        meter_id = f"DEMO-{i + 1:03d}"
+        meter_id = f"{meter_prefix}-{i + 1:03d}"
         have = np.ones(len(days), dtype=bool)
         if i % 23 == 5:  # a gap of three to six weeks during the competition
             gap_start = int(rng.integers(5, 20))
-            gap = slice(len(days) - 56 + gap_start, len(days) - 56 + gap_start + int(rng.integers(21, 42)))
+            gap = slice(comp + gap_start, comp + gap_start + int(rng.integers(21, 42)))
             have[gap] = False
         if i % 37 == 11:  # joined late: no baseline data before the last two months of the baseline
-            have[: max(0, len(days) - 56 - 60)] = False
+            have[: max(0, comp - 60)] = False
         path = out / f"{meter_id}.csv"
-        _write_household_csv(path, style, days, daily_kwh, have, zone, rng, bad_row=(i % 29 == 3))
+        _write_household_csv(path, style, days, comp, daily_kwh, have, zone, rng, bad_row=(i % 29 == 3))
         result.append(
             DemoHousehold(
                 pseudonym,
@@ -161,11 +189,100 @@ def generate_demo(
                 style,
                 # Derived from the index, not drawn: the random data stay as they were before areas.
                 float(25 + 20 * persons + (i * 37) % 40),
+                # Spread evenly over the households (and so over the file styles), no random draw.
+                int((i + 1) * uploaded_fraction) > int(i * uploaded_fraction),
             )
         )
     toml_path = out / "contest.toml"
-    _write_toml(toml_path, "demo", base_start, base_end, comp_start, comp_end, tz, team_names, result)
-    return DemoContest(toml_path=toml_path, slug="demo", households=tuple(result))
+    _write_toml(toml_path, slug, name, base_start, base_end, comp_start, comp_end, tz, team_names, result)
+    state = due_state(
+        ANNOUNCED,
+        today=today,
+        competition_start=comp_start,
+        competition_end=comp_end,
+        grace_days=DEFAULT_GRACE_DAYS,
+    )
+    if archived and state == FINAL:
+        state = ARCHIVED
+    return DemoContest(toml_path=toml_path, slug=slug, households=tuple(result), name=name, state=state)
+
+
+def last_winter(today: dt.date, grace_days: int = DEFAULT_GRACE_DAYS) -> tuple[dt.date, dt.date]:
+    """The latest winter (1 December to the end of February) whose grace period is over on ``today``."""
+    year = today.year
+    while dt.date(year, 3, 1) - dt.timedelta(days=1) + dt.timedelta(days=grace_days) >= today:
+        year -= 1
+    return dt.date(year - 1, 12, 1), dt.date(year, 3, 1) - dt.timedelta(days=1)
+
+
+def generate_demo_season(
+    out_dir: str | Path,
+    *,
+    today: dt.date | None = None,
+    households: int = 200,
+    teams: int = 10,
+    tz: str = "Europe/Berlin",
+) -> tuple[DemoContest, ...]:
+    """The demo's contests, one in each public state, so a newcomer sees a whole season on the index page:
+
+    - running ``demo``: ``households`` in ``teams``, written to ``out_dir`` itself (:func:`generate_demo`);
+    - announced ``demo-next``: starts in two weeks, runs 12 weeks; two thirds of its households have
+      uploaded their baseline data, the others have not (their files are there to try the upload);
+    - final ``demo-last-winter``: last winter's contest, its grace period over;
+    - archived ``demo-winter-before``: the winter before.
+
+    The other three are small (a few dozen households or fewer, three teams) to keep the demo quick;
+    each is written to a subfolder of ``out_dir`` named by its slug, its meters numbered with a prefix
+    of its own (meter ids are unique across contests).
+    """
+    out = Path(out_dir)
+    today = today or dt.datetime.now(ZoneInfo(tz)).date()
+    small = max(9, min(30, households // 6))
+    small_teams = min(teams, 3)
+    next_start = today + dt.timedelta(days=14)
+    winter = last_winter(today)
+    winter_before = last_winter(winter[0])
+    running = generate_demo(out, today=today, households=households, teams=teams, tz=tz)
+    announced = generate_demo(
+        out / "demo-next",
+        today=today,
+        households=small,
+        teams=small_teams,
+        seed=2027,
+        tz=tz,
+        slug="demo-next",
+        name=f"Energiesparwettbewerb Musterstadt – {_season_label(next_start)} (Demo)",
+        meter_prefix="NEXT",
+        competition=(next_start, next_start + dt.timedelta(days=12 * 7 - 1)),
+        uploaded_fraction=2 / 3,
+    )
+
+    def past(slug: str, count: int, seed: int, prefix: str, period: tuple[dt.date, dt.date]) -> DemoContest:
+        return generate_demo(
+            out / slug,
+            today=today,
+            households=count,
+            teams=small_teams,
+            seed=seed,
+            tz=tz,
+            slug=slug,
+            name=f"Energiesparwettbewerb Musterstadt – {_season_label(period[0])} (Demo)",
+            meter_prefix=prefix,
+            competition=period,
+            archived=slug == "demo-winter-before",
+        )
+
+    final = past("demo-last-winter", small, 2025, "WINTER", winter)
+    archived = past("demo-winter-before", max(9, small // 2), 2024, "OLD", winter_before)
+    return running, announced, final, archived
+
+
+def _season_label(day: dt.date) -> str:
+    """``Winter 2025/26``, ``Frühjahr 2027``: the time of year a contest starts in, for its name."""
+    if day.month in (12, 1, 2):
+        first = day.year if day.month == 12 else day.year - 1
+        return f"Winter {first}/{(first + 1) % 100:02d}"
+    return f"{('Frühjahr', 'Sommer', 'Herbst')[(day.month - 3) // 3]} {day.year}"
 
 
 def _iso_with_offset(stamps: pd.DatetimeIndex) -> list[str]:
@@ -183,6 +300,7 @@ def _write_household_csv(
     path: Path,
     style: str,
     days: pd.DatetimeIndex,
+    comp: int,
     daily_kwh: np.ndarray,
     have: np.ndarray,
     zone: ZoneInfo,
@@ -224,7 +342,6 @@ def _write_household_csv(
             picks = np.arange(len(days))
         else:
             # Manual readings: monthly in the baseline, weekly in the competition (ends of day, ~20 h).
-            comp = len(days) - 56
             picks = np.unique(
                 np.concatenate([np.arange(0, comp, 30), np.arange(comp - 1, len(days), 7), [len(days) - 1]])
             )
@@ -246,6 +363,7 @@ def _write_household_csv(
 def _write_toml(
     path: Path,
     slug: str,
+    name: str,
     base_start: dt.date,
     base_end: dt.date,
     comp_start: dt.date,
@@ -258,7 +376,7 @@ def _write_toml(
         "# Demo contest written by `contest demo` (synthetic data).",
         "[contest]",
         f'slug = "{slug}"',
-        'name = "Energiesparwettbewerb Musterstadt (Demo)"',
+        f'name = "{name}"',
         f'timezone = "{tz}"',
         'carrier = "electricity"',
         f"baseline = {{ start = {base_start.isoformat()}, end = {base_end.isoformat()} }}",

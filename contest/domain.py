@@ -82,7 +82,9 @@ class SeriesInfo:
     device: str | None
 
     def holds(self, ts: dt.datetime) -> bool:
-        return (self.starts_at is None or ts > self.starts_at) and (self.ends_at is None or ts <= self.ends_at)
+        return (self.starts_at is None or ts > self.starts_at) and (
+            self.ends_at is None or ts <= self.ends_at
+        )
 
 
 @dataclass(frozen=True, slots=True)

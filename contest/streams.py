@@ -27,7 +27,7 @@ from contest.models import (
     to_epoch_us,
 )
 from contest.readings import KIND_REGISTER
-from contest.services import ReadingService, _clean_name, meter_series, pg_copy_readings, storable_text
+from contest.services import ReadingService, _clean_name, pg_copy_readings, storable_text
 from contest.units import GasFactors, energy_factor_to_kwh
 
 #: channel of a binding that takes the device's only import channel (pinned on first sight)
@@ -263,7 +263,12 @@ class StreamService:
         session.add(RegisterSeries(meter_id=meter.id, starts_at=at, device=device))
 
     def unbind(
-        self, meter_external_id: str, device: str, channel: str | None = None, *, at: dt.datetime | None = None
+        self,
+        meter_external_id: str,
+        device: str,
+        channel: str | None = None,
+        *,
+        at: dt.datetime | None = None,
     ) -> int:
         """Remove the bindings of ``device`` (all its channels, or only ``channel``) to the meter; returns
         how many were removed. When the device no longer feeds the meter, its register series ends: at
@@ -274,7 +279,9 @@ class StreamService:
             meter = session.scalars(select(Meter).where(Meter.external_id == meter_external_id)).one_or_none()
             if meter is None:
                 raise MeterNotFound(f"no meter with the id {meter_external_id!r}")
-            stmt = delete(DeviceBinding).where(DeviceBinding.meter_id == meter.id, DeviceBinding.device == device)
+            stmt = delete(DeviceBinding).where(
+                DeviceBinding.meter_id == meter.id, DeviceBinding.device == device
+            )
             if channel is not None:
                 stmt = stmt.where(DeviceBinding.channel == channel)
             removed = int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
@@ -339,7 +346,9 @@ class StreamService:
             binding = session.get(DeviceBinding, (device, ANY_CHANNEL))
             if binding is not None and session.get(DeviceBinding, (device, channel)) is None:
                 session.add(
-                    DeviceBinding(device=device, channel=channel, meter_id=binding.meter_id, unit=binding.unit)
+                    DeviceBinding(
+                        device=device, channel=channel, meter_id=binding.meter_id, unit=binding.unit
+                    )
                 )
                 session.delete(binding)
 
@@ -353,7 +362,10 @@ class StreamService:
             where.append(Reading.ts_utc > since)
         with self.db.session() as session:
             row = session.execute(
-                select(Reading.ts_utc, Reading.energy_kwh).where(*where).order_by(Reading.ts_utc.desc()).limit(1)
+                select(Reading.ts_utc, Reading.energy_kwh)
+                .where(*where)
+                .order_by(Reading.ts_utc.desc())
+                .limit(1)
             ).first()
         return (row[0], float(row[1])) if row else None
 
@@ -365,7 +377,9 @@ class StreamService:
     def unbound_devices(self, since: dt.datetime) -> list[DeviceMessage]:
         """Device channels that published from ``since`` on while bound to no meter, newest first."""
         with self.db.session() as session:
-            found = seen_messages(session, DeviceSeen.received_at >= since, DeviceSeen.rejection_key == KEY_UNBOUND)
+            found = seen_messages(
+                session, DeviceSeen.received_at >= since, DeviceSeen.rejection_key == KEY_UNBOUND
+            )
         bound = set(self.bindings())
         return [
             m for m in found if (m.device, m.channel) not in bound and (m.device, ANY_CHANNEL) not in bound

@@ -65,7 +65,9 @@ def _reject_outside_validity(parsed: ParsedCsv, ctx: MeterContext, data: bytes) 
             if series.starts_at is not None
             else "from its start"
         )
-        until = f" until {series.ends_at.astimezone(zone):%d.%m.%Y %H:%M}" if series.ends_at is not None else ""
+        until = (
+            f" until {series.ends_at.astimezone(zone):%d.%m.%Y %H:%M}" if series.ends_at is not None else ""
+        )
         reasons[held] = (
             f"meter {ctx.external_id} is read by the device {series.device} {since}{until}: readings of "
             "that time come from the device, not from uploads"

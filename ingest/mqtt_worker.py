@@ -111,6 +111,7 @@ class MqttWorker:
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.max_inflight_messages_set(100)
         client.on_connect = self._on_connect
+        client.on_subscribe = self._on_subscribe
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         return client
@@ -128,6 +129,12 @@ class MqttWorker:
             return
         prefix = f"$share/{self.settings.share_group}/" if self.settings.share_group else ""
         client.subscribe([(prefix + t, 1) for t in self.settings.topics])
+
+    def _on_subscribe(self, _client: mqtt.Client, _userdata: Any, _mid: int, reasons: Any, _props: Any) -> None:
+        # Ready only once the broker confirmed the subscriptions: a message published between the
+        # connection and the SUBACK would otherwise reach no session (seen in tests, on a busy machine).
+        if any(r.is_failure for r in reasons):
+            log.error("broker refused a subscription: %s", reasons)
         self.connected.set()
         log.info("connected to %s:%s as %s", self.settings.host, self.settings.port, self.settings.client_id)
 

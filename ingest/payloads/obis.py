@@ -290,5 +290,7 @@ def parse_vzlogger(
     # vzlogger sends no unit: a channel name that says none leaves kWh assumed (a binding may say Wh).
     assumed = None if kind.unit else "kWh"
     return [
-        reading(device, channel, ts, value, unit_factor(kind.unit or "kWh"), kind.direction, assumed_unit=assumed)
+        reading(
+            device, channel, ts, value, unit_factor(kind.unit or "kWh"), kind.direction, assumed_unit=assumed
+        )
     ]

@@ -92,6 +92,8 @@ def test_every_admin_endpoint_answers_401_without_a_valid_token(admin: Admin) ->
         ("GET", "/households/1/meters"),
         ("GET", "/households/1/absences"),
         ("GET", "/bindings"),
+        ("GET", "/devices/unbound"),
+        ("GET", "/devices/last-seen?device=x"),
         ("GET", f"/contests/{SLUG}/findings"),
         ("GET", f"/contests/{SLUG}/snapshots"),
         ("POST", f"/contests/{SLUG}/publish"),
@@ -431,6 +433,57 @@ def test_a_device_is_bound_listed_and_unbound_and_its_messages_are_then_rejected
     _error(admin.client.get("/bindings", params={"contest": "no-such-contest"}), 404)
 
 
+def test_staff_see_each_meters_last_message_rejections_and_devices_without_a_binding(admin: Admin) -> None:
+    """A device's register is its own series: binding a reader to a meter with uploaded readings starts
+    one; staff then see per meter its series, its last message and today's rejections, and which
+    devices publish without a binding."""
+    now = dt.datetime.now(dt.UTC)
+    worker = MqttWorker(admin.db, MqttSettings(port=1))
+
+    def deliver(device: str, value_kwh: float, ts: dt.datetime | None = None) -> None:
+        body: dict[str, Any] = {"meter": device, "value": value_kwh, "unit": "kWh"}
+        if ts is not None:
+            body["ts"] = ts.isoformat()
+        topic = f"contest/{device}/reading"
+        worker.write_batch([Message(topic, json.dumps(body).encode(), 1, 0, dt.datetime.now(dt.UTC))])
+
+    deliver("lesekopf-e", 7.5)  # published before staff bound it: kept as unbound
+    deliver("fremd", 1.0)  # a device no one bound
+    assert {d["device"] for d in admin.client.get("/devices/unbound").json()} == {"lesekopf-e", "fremd"}
+
+    bound = admin.client.post("/meters/E/bindings", json={"device": "lesekopf-e", "unit": "kWh"})
+    assert bound.status_code == 201, bound.text
+    assert bound.json()["unit"] == "kWh"
+    (last,) = bound.json()["last_seen"]  # what it sent before the binding, and why it was not stored
+    assert (last["topic"], last["energy_kwh"], last["rejection_key"]) == (
+        "contest/lesekopf-e/reading",
+        7.5,
+        "mqtt.unbound_device",
+    )
+    assert [d["device"] for d in admin.client.get("/devices/unbound").json()] == ["fremd"]
+
+    worker = MqttWorker(admin.db, MqttSettings(port=1))  # rereads the bindings
+    deliver("lesekopf-e", 8.0)  # far below the display's uploaded readings: its own series, stored
+    deliver("lesekopf-e", 9.0, now + dt.timedelta(days=3))  # the device clock is off: rejected
+    ids = admin.ids()
+    (meter,) = admin.client.get(f"/households/{ids['Elster']}/meters").json()
+    assert meter["rejected_messages_24h"] == 1
+    message = meter["last_message"]
+    assert message["device"] == "lesekopf-e" and message["rejection_key"] == "mqtt.future_timestamp"
+    assert message["energy_kwh"] == 9.0 and message["received_at"] >= now.isoformat()[:19]
+    assert [(s["ends_at"] is None, s["device"]) for s in meter["series"]] == [
+        (False, None),
+        (True, "lesekopf-e"),
+    ]
+    assert meter["series"][1]["starts_at"] == meter["series"][0]["ends_at"]
+    assert ReadingService(admin.db).count_readings("E") == len(DAYS) + 2
+    seen = admin.client.get("/devices/last-seen", params={"device": "lesekopf-e"}).json()
+    assert [(m["channel"], m["meter"]) for m in seen] == [("1.8.0", "E")]
+    assert admin.client.get("/devices/last-seen", params={"device": "nie-gesehen"}).json() == []
+    _error(admin.client.post("/meters/E/bindings", json={"device": "x", "unit": "W"}), 400)
+    _error(admin.client.post("/meters/E/bindings", json={"device": "zweiter-leser"}), 400)  # one reader
+
+
 # --- findings, snapshots, the rejected-records store ------------------------------------------------
 def test_plausibility_flags_of_the_latest_scoring_come_with_their_evidence(
     admin: Admin, tmp_path: Path
@@ -529,6 +582,8 @@ def test_every_admin_endpoint_is_in_the_openapi_schema_with_typed_shapes(admin: 
         "/api/admin/meters/{meter}/replace": ["post"],
         "/api/admin/meters/{meter}/bindings": ["get", "post", "delete"],
         "/api/admin/bindings": ["get"],
+        "/api/admin/devices/unbound": ["get"],
+        "/api/admin/devices/last-seen": ["get"],
         "/api/admin/contests/{slug}/findings": ["get"],
         "/api/admin/contests/{slug}/snapshots": ["get"],
         "/api/admin/rejected": ["get"],

@@ -206,7 +206,7 @@ def test_demo_builds_scores_and_ranks_a_contest(run: CliRunner, db_url: str, tmp
         app, ["demo", "--dir", str(tmp_path / "demo"), "--households", "24", "--teams", "3", "--no-serve"]
     )
     assert result.exit_code == 0, result.output
-    assert "Imported 24 files" in result.output
+    assert "demo (24 households, 24 with data)" in result.output
     scored = next(line for line in result.output.splitlines() if line.startswith("Scored:"))
     assert "3 teams" in scored
     ranked = int(scored.split(",")[1].split()[0])
@@ -215,8 +215,10 @@ def test_demo_builds_scores_and_ranks_a_contest(run: CliRunner, db_url: str, tmp
     headers = {p.read_text(encoding="utf-8").splitlines()[0] for p in csvs}
     assert any(";" in h for h in headers) and any("," in h for h in headers)  # both dialects
     # The demo hands out one access code, so a new user can try the household portal; it works.
-    line = next(line for line in result.output.splitlines() if "access code" in line)
-    code = line.rsplit(" ", 1)[1]
+    line = next(
+        line for line in result.output.splitlines() if line.startswith("  running") and "code" in line
+    )
+    code = line.split("access code ", 1)[1].split()[0]
     db = Database(db_url)
     assert HouseholdService(db).authenticate(code).pseudonym in line
     db.dispose()

@@ -215,7 +215,8 @@ def test_vzlogger_values_take_the_unit_of_their_binding(series_db: Database) -> 
         stored = ReadingService.load_readings(session, MeterService(db).import_context("M2").meter_id)
     assert stored[S.ENERGY_KWH].tolist() == [pytest.approx(3469.015)]
     # A payload that states its own unit keeps it (an OBIS topic value "12.5 kWh" is not rescaled).
-    streams.bind("M1", "lesekopf", "1.8.0", unit="Wh")
+    streams.bind("M1", "smartmeter/lesekopf", "1.8.0", unit="Wh")
+    worker = MqttWorker(db, MqttSettings(port=1))  # a worker rereads bindings every few seconds
     worker.write_batch([Message("smartmeter/lesekopf/1-0:1.8.0/value", b"12.5 kWh", 2, 0, now)])
     with db.session() as session:
         stored = ReadingService.load_readings(session, MeterService(db).import_context("M1").meter_id)
@@ -233,7 +234,9 @@ def test_meter_bind_reports_the_devices_last_message(
     # A reader publishes before staff bind it: its message is kept as rejected, with the reason.
     now = dt.datetime.now(dt.UTC)
     body = json.dumps({"timestamp": int(now.timestamp() * 1000), "value": 812400.0}).encode()
-    MqttWorker(series_db, MqttSettings(port=1)).write_batch([Message("vzlogger/vz7/chn0/raw", body, 1, 0, now)])
+    MqttWorker(series_db, MqttSettings(port=1)).write_batch(
+        [Message("vzlogger/vz7/chn0/raw", body, 1, 0, now)]
+    )
     result = runner.invoke(
         app, ["meter", "bind", "M1", "--device", "vzlogger/vz7", "--channel", "chn0/raw", "--unit", "Wh"]
     )

@@ -229,6 +229,67 @@ class Season:
         return str(self.display.messages[-1]["state"])
 
 
+class Chromium:
+    """Key steps as people see them: a phone for the public and the households, a desk for the staff."""
+
+    def __init__(self, browser: Any, season: Season) -> None:
+        self.browser = browser
+        self.season = season
+
+    def public_page(self, expect: list[str]) -> str:
+        context = self.browser.new_context(viewport={"width": 390, "height": 844}, locale="de-DE")
+        page = context.new_page()
+        try:
+            page.goto(f"{self.season.url}/contests/{SLUG}", wait_until="load")
+            state = page.locator("#state").inner_text()
+            for text in expect:
+                assert text in state or text in page.locator("main").inner_text(), (text, state)
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0  # nothing sideways on a phone
+            return str(page.locator("main").inner_text())
+        finally:
+            context.close()
+
+    def staff_season(self, token: str) -> tuple[str, list[str]]:
+        """The state on the admin page and the season buttons it offers."""
+        context = self.browser.new_context(viewport={"width": 1366, "height": 900}, locale="de-DE")
+        page = context.new_page()
+        try:
+            page.goto(f"{self.season.url}/admin", wait_until="load")
+            page.fill("#token", token)
+            page.click("#token-form button[type=submit]")
+            page.wait_for_selector("#contests tbody tr")
+            page.locator("#contests tbody tr").first.get_by_role("button").first.click()
+            page.wait_for_selector("#season[data-state]")  # the page's CSP allows no evaluated script
+            buttons = [
+                b
+                for b in ("announce", "close", "reopen", "archive")
+                if page.locator(f"#season-{b}").is_visible()
+            ]
+            return str(page.locator("#season-state").inner_text()), buttons
+        finally:
+            context.close()
+
+    def certificate(self, code: str) -> bytes:
+        """Sign in to the portal and download the certificate with the link on the page."""
+        context = self.browser.new_context(
+            viewport={"width": 390, "height": 844}, locale="de-DE", accept_downloads=True
+        )
+        page = context.new_page()
+        try:
+            page.goto(f"{self.season.url}/portal/", wait_until="load")
+            page.fill("#code", code)
+            page.click("button[type=submit]")
+            page.wait_for_selector("#certificate")
+            with page.expect_download() as download:
+                page.click("#certificate")
+            return Path(download.value.path()).read_bytes()
+        finally:
+            context.close()
+
+
 @pytest.fixture
 def season(db: Database, tmp_path: Path) -> Iterator[Season]:
     clock = Clock(at(2026, 11, 2, 9))
@@ -257,8 +318,11 @@ def season(db: Database, tmp_path: Path) -> Iterator[Season]:
         feed.close()
 
 
-def test_a_contest_lives_through_its_whole_season(season: Season) -> None:
+@pytest.mark.browser
+def test_a_contest_lives_through_its_whole_season(season: Season, browser: Any) -> None:
     s = season
+    chromium = Chromium(browser, s)
+    token = s.staff["Authorization"].removeprefix("Bearer ")
     # --- 2 November: staff set the contest up as a draft, a month before the start -------------------
     ContestService(s.db).setup(parse_contest_config(CONTEST))
     households = HouseholdService(s.db)
@@ -286,6 +350,9 @@ def test_a_contest_lives_through_its_whole_season(season: Season) -> None:
     assert "Noch 28 Tage bis zum Start" in page and "So machen Sie mit" in page
     assert 'id="households"' not in page and 'id="teams"' not in page  # no ranks before the start
     assert s.retained_state() == "announced"
+    shown = chromium.public_page(["Angekündigt", "Noch 28 Tage bis zum Start", "So machen Sie mit"])
+    assert "Ranglisten erscheinen mit dem Start des Wettbewerbs." in shown and "Gewertet / Mitglieder" not in shown
+    assert chromium.staff_season(token) == ("angekündigt", [])
     # Households bring their baseline data: Amsel from the meter's display, Biene from a utility export.
     amsel.upload(
         "AMSEL-STROM", readings_csv(dt.date(2026, 10, 1), dt.date(2026, 11, 3), 4000.0, {"baseline": 10.0})
@@ -445,6 +512,9 @@ def test_a_contest_lives_through_its_whole_season(season: Season) -> None:
     assert (
         "Endergebnis" in page and 'id="winners"' in page and "Biene" in page.split('id="winners"')[1][:2000]
     )
+    chromium.public_page(["Endergebnis", "Die Gewinner", "Biene"])
+    assert chromium.staff_season(token) == ("Endergebnis", ["reopen", "archive"])
+    assert chromium.certificate(s.codes["Biene"]).startswith(b"%PDF")
     certificate = amsel.client.get("/portal/certificate.pdf")
     assert certificate.status_code == 200 and certificate.headers["content-type"] == "application/pdf"
     assert certificate.content.startswith(b"%PDF")
