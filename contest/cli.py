@@ -251,7 +251,7 @@ def demo(
             # The clock places each contest by its dates; a past one is closed with its final result.
             publishing.publish(written.slug, reason="import")
             if written.state == ARCHIVED and publishing.seasons.get(written.slug).state == FINAL:
-                publishing.seasons.archive(written.slug, actor="demo", reason="last year's demo contest")
+                publishing.archive(written.slug, actor="demo", reason="last year's demo contest")
             state = publishing.seasons.get(written.slug).state
             if state != written.state:
                 raise ContestError(f"demo contest {written.slug!r} is {state}, expected {written.state}")
@@ -673,7 +673,7 @@ def season_archive(
 
     publishing = PublishingService(_open(load_settings()))
     try:
-        publishing.seasons.archive(slug, actor=_cli_actor(), reason=reason)
+        publishing.archive(slug, actor=_cli_actor(), reason=reason)
         _print_season(slug)
     except ContestError as exc:
         raise _fail(exc) from exc

@@ -123,6 +123,7 @@ def generate_demo(
     competition: tuple[dt.date, dt.date] | None = None,
     uploaded_fraction: float = 1.0,
     archived: bool = False,
+    method: str = "prior_period_mean",
 ) -> DemoContest:
     """Write ``contest.toml`` and one CSV per household into ``out_dir``; returns what was written.
 
@@ -133,6 +134,8 @@ def generate_demo(
     uploaded_fraction: share of households whose file counts as uploaded [1]; the others' files are
         written too (to try the portal's upload with) but marked ``uploaded=False``.
     archived: the contest is meant to be archived once final (``DemoContest.state``).
+    method: the baseline method (a winter contest compares with the same winter a year before:
+        ``prior_year_same_period``; against a whole year's mean, winter light would look like waste).
     """
     rng = np.random.default_rng(seed)
     out = Path(out_dir)
@@ -194,7 +197,9 @@ def generate_demo(
             )
         )
     toml_path = out / "contest.toml"
-    _write_toml(toml_path, slug, name, base_start, base_end, comp_start, comp_end, tz, team_names, result)
+    _write_toml(
+        toml_path, slug, name, base_start, base_end, comp_start, comp_end, tz, team_names, result, method
+    )
     state = due_state(
         ANNOUNCED,
         today=today,
@@ -255,6 +260,7 @@ def generate_demo_season(
         meter_prefix="NEXT",
         competition=(next_start, next_start + dt.timedelta(days=12 * 7 - 1)),
         uploaded_fraction=2 / 3,
+        method="prior_year_same_period",
     )
 
     def past(slug: str, count: int, seed: int, prefix: str, period: tuple[dt.date, dt.date]) -> DemoContest:
@@ -270,6 +276,7 @@ def generate_demo_season(
             meter_prefix=prefix,
             competition=period,
             archived=slug == "demo-winter-before",
+            method="prior_year_same_period",
         )
 
     final = past("demo-last-winter", small, 2025, "WINTER", winter)
@@ -371,6 +378,7 @@ def _write_toml(
     tz: str,
     teams: tuple[str, ...],
     households: list[DemoHousehold],
+    method: str = "prior_period_mean",
 ) -> None:
     out = [
         "# Demo contest written by `contest demo` (synthetic data).",
@@ -383,6 +391,7 @@ def _write_toml(
         f"competition = {{ start = {comp_start.isoformat()}, end = {comp_end.isoformat()} }}",
         "",
         "[scoring]",
+        f'method = "{method}"',
         "min_coverage_fraction = 0.8",
         "min_team_members = 3",
         'category_by = "household_size"     # own rankings for 1, 2, 3, 4 and 5+ persons',

@@ -24,7 +24,18 @@ from contest.db import Database
 from contest.domain import CityFigures, ContestInfo, HouseholdStanding, LeaderboardView, TeamStanding
 from contest.errors import ConfigError, ContestNotFound
 from contest.models import Contest, ContestEvent, LeaderboardSnapshot, StandingRevision
-from contest.season import CLOCK, CLOSING, DRAFT, FINAL, FROZEN, RUNNING, Season, SeasonService, due_state
+from contest.season import (
+    ARCHIVED,
+    CLOCK,
+    CLOSING,
+    DRAFT,
+    FINAL,
+    FROZEN,
+    RUNNING,
+    Season,
+    SeasonService,
+    due_state,
+)
 from contest.services import LeaderboardService, _contest_info
 from contest.units import GasFactors
 
@@ -221,7 +232,7 @@ class PublishingService:
             return self._publish(slug, reason="close", state=season.state, skip_unchanged=False)
         if final or season.state_at(self.clock()) == FINAL:
             closer = actor if final else CLOCK
-            why = note if final else f"grace period ended {season.grace_end.isoformat()}"
+            why = note if final else None  # the clock's close needs no words: its grace period ended
             return self._publish(
                 slug, reason="close", state=FINAL, skip_unchanged=False, close=(closer, why, season.state)
             )
@@ -381,6 +392,21 @@ class PublishingService:
         )
         self.seasons.record(slug, to_state, actor=actor, reason=reason.strip()[:2000], hold_open=True)
         return self.publish(slug, reason="reopen", actor=actor)
+
+    def archive(self, slug: str, *, actor: str, reason: str | None = None) -> Season:
+        """Staff archive a final result; its pages stay, and city displays are told (retained message)."""
+        season = self.seasons.archive(slug, actor=actor, reason=reason)
+        with self._lock:
+            self._seasons.pop(slug, None)
+        if self.on_published is not None:
+            view = self.latest(slug)
+            try:
+                self.on_published(
+                    slug, dataclasses.replace(view, contest=dataclasses.replace(view.contest, state=ARCHIVED))
+                )
+            except Exception:  # a display feed must never break the staff's action
+                log.exception("on_published hook failed for %s", slug)
+        return season
 
     def season(self, slug: str) -> Season:
         """The contest's season, from the database at most once per ``cache_ttl_s`` (pages ask it on

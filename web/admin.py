@@ -1009,7 +1009,7 @@ class AdminApi(Controller):
         slug: FromPath[str],
         data: JSONBody[SeasonActionIn],
     ) -> SeasonOutStaff:
-        admin.publishing.seasons.archive(slug, actor=_actor(request, admin), reason=data.reason)
+        admin.publishing.archive(slug, actor=_actor(request, admin), reason=data.reason)
         return _season_out(admin, slug)
 
     @get(

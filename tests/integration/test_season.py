@@ -272,6 +272,27 @@ class Chromium:
         finally:
             context.close()
 
+    def staff_meters(self, token: str, pseudonym: str) -> tuple[str, str]:
+        """The admin page's view of a household's meters, and of devices without a binding."""
+        context = self.browser.new_context(viewport={"width": 1366, "height": 900}, locale="de-DE")
+        page = context.new_page()
+        try:
+            page.goto(f"{self.season.url}/admin", wait_until="load")
+            page.fill("#token", token)
+            page.click("#token-form button[type=submit]")
+            page.wait_for_selector("#contests tbody tr")
+            page.locator("#contests tbody tr").first.get_by_role("button").first.click()
+            row = page.locator("#households tbody tr", has_text=pseudonym)
+            row.wait_for()
+            row.get_by_role("button", name=f"Zähler: {pseudonym}").click()
+            page.wait_for_selector("#meters-card:not([hidden]) #meters tbody tr")
+            page.wait_for_selector("#unbound-devices tbody tr")
+            return str(page.locator("#meters tbody").inner_text()), str(
+                page.locator("#unbound-devices tbody").inner_text()
+            )
+        finally:
+            context.close()
+
     def certificate(self, code: str) -> bytes:
         """Sign in to the portal and download the certificate with the link on the page."""
         context = self.browser.new_context(
@@ -293,7 +314,9 @@ class Chromium:
 @pytest.fixture
 def season(db: Database, tmp_path: Path) -> Iterator[Season]:
     clock = Clock(at(2026, 11, 2, 9))
-    with mosquitto({"tasmota-biene": "pw-biene", "display": "display-pw"}) as broker:
+    with mosquitto(
+        {"tasmota-biene": "pw-biene", "tasmota-nachbar": "pw-nachbar", "display": "display-pw"}
+    ) as broker:
         feed = RetainedLeaderboardPublisher(worker_settings(broker, client_id="season-feed"))
         assert feed.connected.wait(10)
         publishing = PublishingService(db, clock=clock, cache_ttl_s=0.0, on_published=feed)
@@ -351,7 +374,10 @@ def test_a_contest_lives_through_its_whole_season(season: Season, browser: Any) 
     assert 'id="households"' not in page and 'id="teams"' not in page  # no ranks before the start
     assert s.retained_state() == "announced"
     shown = chromium.public_page(["Angekündigt", "Noch 28 Tage bis zum Start", "So machen Sie mit"])
-    assert "Ranglisten erscheinen mit dem Start des Wettbewerbs." in shown and "Gewertet / Mitglieder" not in shown
+    assert (
+        "Ranglisten erscheinen mit dem Start des Wettbewerbs." in shown
+        and "Gewertet / Mitglieder" not in shown
+    )
     assert chromium.staff_season(token) == ("angekündigt", [])
     # Households bring their baseline data: Amsel from the meter's display, Biene from a utility export.
     amsel.upload(
@@ -457,9 +483,19 @@ def test_a_contest_lives_through_its_whole_season(season: Season, browser: Any) 
             ]
         )
         assert wait_for(lambda: worker.stats.stored >= 32, 20), worker.stats
+        # A neighbour's reader publishes too, bound to no meter: kept, shown to the staff.
+        stranger = Publisher(s.broker.host, s.broker.port, "tasmota-nachbar", "pw-nachbar", "tasmota-nachbar")
+        stranger.publish_all(
+            [("tele/tasmota-nachbar/SENSOR", b'{"Time": "2027-01-01T00:01:10", "ENERGY": {"Total": 77.0}}')]
+        )
+        stranger.close()
+        assert wait_for(lambda: worker.stats.rejected >= 1, 20), worker.stats
     finally:
         device.close()
         worker.stop()
+    meters, unbound = chromium.staff_meters(token, "Biene")
+    assert "tasmota-biene" in meters and "gespeichert" in meters, meters
+    assert "tasmota-nachbar" in unbound, unbound
     rejected = s.admin("GET", "/rejected", params={"source": "mqtt"}).json()
     assert rejected == [] or all("backwards" not in r["reason"] for r in rejected), rejected
 
@@ -568,6 +604,7 @@ def test_a_contest_lives_through_its_whole_season(season: Season, browser: Any) 
     archived = s.admin("POST", f"/contests/{SLUG}/archive", json={})
     assert archived.status_code == 201, archived.text
     s.check_surfaces("archived", amsel)
+    assert s.retained_state() == "archived"
     winner = next(h for h in s.leaderboard()["households"] if h["rank"] == 1)["pseudonym"]
     index = s.web.get("/").text
     assert "Archiv" in index and winner in index.split('class="winners"')[1]  # the winners stay listed

@@ -124,7 +124,7 @@
       $("signin").hidden = true;
       $("workspace").hidden = false;
       say(t("admin_signed_in"));
-      await loadRejected();
+      await Promise.all([loadRejected(), loadUnboundDevices()]);
     } catch (error) {
       fail(error);
     }
@@ -188,8 +188,8 @@
     fill("season-events", "no-season-events", season.events, (row, e) => {
       cell(row, when(e.at), null, true);
       cell(row, `${t(`admin_status_${e.from_state}`)} → ${t(`admin_status_${e.to_state}`)}`);
-      cell(row, e.actor);
-      cell(row, e.reason || "");
+      cell(row, e.actor === "clock" ? t("admin_actor_clock") : e.actor);
+      cell(row, e.reason || (e.actor === "clock" && e.to_state === "final" ? t("admin_grace_over") : ""));
     });
     fill("late-imports", "no-late-imports", season.late_imports, (row, i) => {
       cell(row, when(i.created_at), null, true);
@@ -234,6 +234,46 @@
       actions.appendChild(button(t("admin_edit"), () => editHousehold(h), "link", `${t("admin_edit")}: ${h.pseudonym}`));
       actions.appendChild(document.createTextNode(" · "));
       actions.appendChild(button(t("admin_new_code"), () => newCode(h).catch(fail), "link", `${t("admin_new_code")}: ${h.pseudonym}`));
+      actions.appendChild(document.createTextNode(" · "));
+      actions.appendChild(button(t("admin_show_meters"), () => showMeters(h).catch(fail), "link", `${t("admin_show_meters")}: ${h.pseudonym}`));
+    });
+  }
+
+  // --- a household's meters: devices, register series, last message, rejections (24 h) ----------------
+  function lastMessage(m) {
+    if (!m) return t("admin_no_message");
+    const value = `${number(m.energy_kwh, 3)} kWh`;
+    const outcome = m.rejection_key ? `${t("admin_rejected_as")}: ${m.rejection_reason || m.rejection_key}` : t("admin_stored");
+    return `${when(m.received_at)} · ${value} · ${outcome}`;
+  }
+
+  async function showMeters(h) {
+    const meters = await api("GET", `/households/${h.id}/meters`);
+    $("meters-title").textContent = t("admin_meters_title", { name: h.pseudonym });
+    fill("meters", "no-meters", meters, (row, m) => {
+      cell(row, m.id, null, true);
+      cell(row, `${m.carrier} · ${m.kind}`);
+      cell(row, m.bindings.map((b) => `${b.device} (${b.channel})`).join(", ") || "–");
+      cell(row, m.series.map((s) => `${s.device || t("admin_display")} ${t("admin_since")} ${s.starts_at ? when(s.starts_at) : "–"}`).join("; "));
+      cell(row, lastMessage(m.last_message));
+      cell(row, m.rejected_messages_24h, "num");
+    });
+    $("meters-card").hidden = false;
+    $("meters-card").scrollIntoView({ block: "nearest" });
+  }
+
+  $("meters-close").addEventListener("click", () => {
+    $("meters-card").hidden = true;
+  });
+
+  async function loadUnboundDevices() {
+    const devices = await api("GET", "/devices/unbound");
+    fill("unbound-devices", "no-unbound-devices", devices, (row, d) => {
+      cell(row, d.device, null, true);
+      cell(row, d.channel);
+      cell(row, d.topic);
+      cell(row, when(d.received_at));
+      cell(row, `${number(d.energy_kwh, 3)} kWh`, "num");
     });
   }
 
