@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -610,20 +611,24 @@ def season_status(slug: Annotated[str, typer.Argument(help="Contest slug")]) -> 
         raise _fail(exc) from exc
 
 
-@season_app.command("announce")
-def season_announce(slug: Annotated[str, typer.Argument(help="Contest slug")]) -> None:
-    """Announce a draft: its public page appears, with the countdown and how to join."""
+def _season_action(slug: str, action: Callable[[Any, str], object]) -> None:
+    """Run a staff action on a contest's season (``action(publishing, actor)``), then show the season."""
     from contest.publishing import PublishingService
 
     publishing = PublishingService(_open(load_settings()))
     try:
-        publishing.seasons.announce(slug, actor=_cli_actor())
-        publishing.publish(slug, reason="manual")
+        action(publishing, _cli_actor())
         _print_season(slug)
     except ContestError as exc:
         raise _fail(exc) from exc
     finally:
         publishing.close()
+
+
+@season_app.command("announce")
+def season_announce(slug: Annotated[str, typer.Argument(help="Contest slug")]) -> None:
+    """Announce a draft: its public page appears, with the countdown and how to join."""
+    _season_action(slug, lambda publishing, actor: publishing.announce(slug, actor=actor))
 
 
 @season_app.command("close")
@@ -632,17 +637,7 @@ def season_close(
     reason: Annotated[str | None, typer.Option(help="Why now (logged), e.g. 'award ceremony'")] = None,
 ) -> None:
     """Close now: publish the final, frozen result (before the grace period ends)."""
-    from contest.publishing import PublishingService
-
-    publishing = PublishingService(_open(load_settings()))
-    try:
-        info = publishing.close_now(slug, actor=_cli_actor(), reason=reason)
-        typer.echo(f"Final result published: snapshot {info.id}.")
-        _print_season(slug)
-    except ContestError as exc:
-        raise _fail(exc) from exc
-    finally:
-        publishing.close()
+    _season_action(slug, lambda publishing, actor: publishing.close_now(slug, actor=actor, reason=reason))
 
 
 @season_app.command("reopen")
@@ -651,16 +646,7 @@ def season_reopen(
     reason: Annotated[str, typer.Option(help="Why the final result is reopened (required, logged)")],
 ) -> None:
     """Reopen a final result for late data; `contest season close` makes a new final revision."""
-    from contest.publishing import PublishingService
-
-    publishing = PublishingService(_open(load_settings()))
-    try:
-        publishing.reopen(slug, actor=_cli_actor(), reason=reason)
-        _print_season(slug)
-    except ContestError as exc:
-        raise _fail(exc) from exc
-    finally:
-        publishing.close()
+    _season_action(slug, lambda publishing, actor: publishing.reopen(slug, actor=actor, reason=reason))
 
 
 @season_app.command("archive")
@@ -669,16 +655,7 @@ def season_archive(
     reason: Annotated[str | None, typer.Option(help="Note for the log")] = None,
 ) -> None:
     """Archive a final result: it stays listed with its winners, its pages and API."""
-    from contest.publishing import PublishingService
-
-    publishing = PublishingService(_open(load_settings()))
-    try:
-        publishing.archive(slug, actor=_cli_actor(), reason=reason)
-        _print_season(slug)
-    except ContestError as exc:
-        raise _fail(exc) from exc
-    finally:
-        publishing.close()
+    _season_action(slug, lambda publishing, actor: publishing.archive(slug, actor=actor, reason=reason))
 
 
 def main() -> None:

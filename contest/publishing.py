@@ -344,21 +344,8 @@ class PublishingService:
 
     def final_snapshot(self, slug: str) -> SnapshotInfo | None:
         """The newest final snapshot of ``slug`` (its result), if it was ever closed."""
-        with self.db.session() as session:
-            row = session.execute(
-                select(
-                    LeaderboardSnapshot.id,
-                    LeaderboardSnapshot.as_of,
-                    LeaderboardSnapshot.published_at,
-                    LeaderboardSnapshot.final,
-                    LeaderboardSnapshot.reason,
-                )
-                .join(Contest, Contest.id == LeaderboardSnapshot.contest_id)
-                .where(Contest.slug == slug, LeaderboardSnapshot.final.is_(True))
-                .order_by(LeaderboardSnapshot.id.desc())
-                .limit(1)
-            ).first()
-        return SnapshotInfo(row[0], slug, row[1], row[2], row[3], row[4]) if row is not None else None
+        found = self.history(slug, limit=1, final_only=True)
+        return found[0] if found else None
 
     # --- staff's season actions ---------------------------------------------------------------
     def close_now(self, slug: str, *, actor: str, reason: str | None = None) -> SnapshotInfo:
@@ -392,6 +379,11 @@ class PublishingService:
         )
         self.seasons.record(slug, to_state, actor=actor, reason=reason.strip()[:2000], hold_open=True)
         return self.publish(slug, reason="reopen", actor=actor)
+
+    def announce(self, slug: str, *, actor: str) -> SnapshotInfo:
+        """Staff announce a draft: it goes public, published at once in its state of today."""
+        self.seasons.announce(slug, actor=actor)
+        return self.publish(slug, reason="manual", actor=actor)
 
     def archive(self, slug: str, *, actor: str, reason: str | None = None) -> Season:
         """Staff archive a final result; its pages stay, and city displays are told (retained message)."""
@@ -573,7 +565,11 @@ class PublishingService:
             self._progress = {key: result}
         return result
 
-    def history(self, slug: str, limit: int = 100) -> list[SnapshotInfo]:
+    def history(self, slug: str, limit: int = 100, *, final_only: bool = False) -> list[SnapshotInfo]:
+        """The newest snapshots of ``slug`` first (only final ones with ``final_only``)."""
+        where = [Contest.slug == slug]
+        if final_only:
+            where.append(LeaderboardSnapshot.final.is_(True))
         with self.db.session() as session:
             rows = session.execute(
                 select(
@@ -584,7 +580,7 @@ class PublishingService:
                     LeaderboardSnapshot.reason,
                 )
                 .join(Contest, Contest.id == LeaderboardSnapshot.contest_id)
-                .where(Contest.slug == slug)
+                .where(*where)
                 .order_by(LeaderboardSnapshot.id.desc())
                 .limit(limit)
             ).all()

@@ -958,8 +958,7 @@ class AdminApi(Controller):
     def announce(
         self, request: Request[Any, Any, Any], admin: NamedDependency[AdminDeps], slug: FromPath[str]
     ) -> SeasonOutStaff:
-        admin.publishing.seasons.announce(slug, actor=_actor(request, admin))
-        admin.publishing.publish(slug, reason="manual")
+        admin.publishing.announce(slug, actor=_actor(request, admin))
         return _season_out(admin, slug)
 
     @post(
