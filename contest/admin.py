@@ -56,7 +56,6 @@ from contest.services import (
     UNCHANGED,
     HouseholdDataService,
     HouseholdService,
-    LeaderboardService,
     MeterService,
     _clean_name,
     _contest_info,
@@ -330,50 +329,6 @@ class StaffService:
                 )
                 for r, ext in session.execute(query).all()
             ]
-
-    def results_csv(self, slug: str) -> str:
-        """Every household's result (staff view: also those not listed publicly), as CSV."""
-        view = LeaderboardService(self.db).leaderboard(slug, public_only=False)
-        out = io.StringIO()
-        writer = csv.writer(out, delimiter=";")
-        writer.writerow(
-            [
-                "rank",
-                "pseudonym",
-                "team",
-                "persons",
-                "status",
-                "savings_fraction",
-                "savings_kwh",
-                "savings_kwh_per_person",
-                "expected_kwh",
-                "actual_kwh",
-                "baseline_kwh_per_day",
-                "baseline_coverage_fraction",
-                "competition_coverage_fraction",
-                "public_listing",
-            ]
-        )
-        for h in view.households:
-            writer.writerow(
-                [
-                    h.rank or "",
-                    h.pseudonym,
-                    h.team or "",
-                    h.persons,
-                    h.status,
-                    h.savings_fraction,
-                    h.savings_kwh,
-                    h.savings_kwh_per_person,
-                    h.expected_kwh,
-                    h.actual_kwh,
-                    h.baseline_kwh_per_day,
-                    h.baseline_coverage_fraction,
-                    h.competition_coverage_fraction,
-                    h.public_listing,
-                ]
-            )
-        return out.getvalue()
 
 
 # --- contests, teams, households, meters, bindings, findings, snapshots ------------------------------
@@ -826,6 +781,51 @@ class ContestAdminService:
         if plausibility_only:
             report = dataclasses.replace(report, findings=tuple(f for f in report.findings if f.plausibility))
         return report
+
+    def results_csv(self, slug: str) -> str:
+        """Every household's result as published last (staff view: also those not listed publicly), as
+        CSV; for a final result the final one, whatever data arrived later."""
+        households = self.publishing.standings(slug)
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=";")
+        writer.writerow(
+            [
+                "rank",
+                "pseudonym",
+                "team",
+                "persons",
+                "status",
+                "savings_fraction",
+                "savings_kwh",
+                "savings_kwh_per_person",
+                "expected_kwh",
+                "actual_kwh",
+                "baseline_kwh_per_day",
+                "baseline_coverage_fraction",
+                "competition_coverage_fraction",
+                "public_listing",
+            ]
+        )
+        for h in households:
+            writer.writerow(
+                [
+                    h.rank or "",
+                    h.pseudonym,
+                    h.team or "",
+                    h.persons,
+                    h.status,
+                    h.savings_fraction,
+                    h.savings_kwh,
+                    h.savings_kwh_per_person,
+                    h.expected_kwh,
+                    h.actual_kwh,
+                    h.baseline_kwh_per_day,
+                    h.baseline_coverage_fraction,
+                    h.competition_coverage_fraction,
+                    h.public_listing,
+                ]
+            )
+        return out.getvalue()
 
     def snapshots(self, slug: str, limit: int = 50) -> list[SnapshotInfo]:
         """The contest's published snapshots, newest first."""

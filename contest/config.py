@@ -233,7 +233,7 @@ def _grace_days(value: Any, source: str) -> int:
 def _initial_state(value: Any, source: str) -> str:
     if value not in ("draft", "announced"):
         raise ConfigError(
-            f"{source}: contest.state may be \"draft\" or \"announced\" (a new contest's state), got {value!r}"
+            f'{source}: contest.state may be "draft" or "announced" (a new contest\'s state), got {value!r}'
         )
     return str(value)
 

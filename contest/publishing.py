@@ -519,9 +519,17 @@ class PublishingService:
 
     def standing(self, slug: str, household_id: int) -> HouseholdStanding | None:
         """A household's line of the newest snapshot, public or not (for its own portal page)."""
+        return self._standings_by_id(slug).get(household_id)
+
+    def standings(self, slug: str) -> list[HouseholdStanding]:
+        """Every household's line of the newest snapshot, public or not, in rank order (staff): for a
+        final result the final one, whatever arrived later."""
+        return list(self._standings_by_id(slug).values())
+
+    def _standings_by_id(self, slug: str) -> dict[int, HouseholdStanding]:
         newest = self.current_id(slug) or self.latest_with_id(slug)[0]
         if not newest:  # nothing published (the first publication failed)
-            return None
+            return {}
         with self._lock:
             cached = self._standings.get(slug)
         if cached is None or cached[0] != newest:
@@ -532,7 +540,7 @@ class PublishingService:
             cached = (newest, by_id)
             with self._lock:
                 self._standings[slug] = cached
-        return cached[1].get(household_id)
+        return cached[1]
 
     def team_progress(self, slug: str, tz: str, top: int = 10) -> dict[str, list[tuple[dt.date, float]]]:
         """Savings so far [kWh] of the top teams, from the last snapshot of each local day (for the

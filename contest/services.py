@@ -919,7 +919,9 @@ class LeaderboardService:
             if len(ranked) and S.CO2_SAVED_KG in ranked
             else 0.0,
             baseline_ready=int(
-                (hh[S.BASELINE_COVERAGE_FRACTION].astype(float).fillna(0.0) >= info.min_coverage_fraction).sum()
+                (
+                    hh[S.BASELINE_COVERAGE_FRACTION].astype(float).fillna(0.0) >= info.min_coverage_fraction
+                ).sum()
             )
             if len(hh)
             else 0,

@@ -58,8 +58,8 @@ class Message:
     received_at: dt.datetime
 
     @classmethod
-    def from_paho(cls, msg: mqtt.MQTTMessage) -> Message:
-        return cls(msg.topic, bytes(msg.payload), msg.mid, msg.qos, dt.datetime.now(dt.UTC))
+    def from_paho(cls, msg: mqtt.MQTTMessage, received_at: dt.datetime) -> Message:
+        return cls(msg.topic, bytes(msg.payload), msg.mid, msg.qos, received_at)
 
 
 @dataclass
@@ -130,7 +130,9 @@ class MqttWorker:
         prefix = f"$share/{self.settings.share_group}/" if self.settings.share_group else ""
         client.subscribe([(prefix + t, 1) for t in self.settings.topics])
 
-    def _on_subscribe(self, _client: mqtt.Client, _userdata: Any, _mid: int, reasons: Any, _props: Any) -> None:
+    def _on_subscribe(
+        self, _client: mqtt.Client, _userdata: Any, _mid: int, reasons: Any, _props: Any
+    ) -> None:
         # Ready only once the broker confirmed the subscriptions: a message published between the
         # connection and the SUBACK would otherwise reach no session (seen in tests, on a busy machine).
         if any(r.is_failure for r in reasons):
@@ -148,7 +150,7 @@ class MqttWorker:
     def _on_message(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
         # paho's network thread: convert and hand over, nothing else. put() blocks when the queue is
         # full, so paho stops reading the socket and the broker holds further messages back.
-        self.queue.put(Message.from_paho(msg))
+        self.queue.put(Message.from_paho(msg, self.clock()))
 
     # --- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:

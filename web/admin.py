@@ -560,7 +560,9 @@ def _season_out(admin: AdminDeps, slug: str) -> SeasonOutStaff:
 def _actor(request: Request[Any, Any, Any], admin: AdminDeps) -> str:
     """Who acts: the name of the staff token the request came with (the guard has checked it)."""
     header = request.headers.get("authorization", "")
-    return "staff:" + admin.staff.authenticate(header[7:].strip() if header.lower().startswith("bearer ") else None)
+    return "staff:" + admin.staff.authenticate(
+        header[7:].strip() if header.lower().startswith("bearer ") else None
+    )
 
 
 class AdminApi(Controller):
@@ -1018,7 +1020,7 @@ class AdminApi(Controller):
         responses={**_ERRORS, **_NOT_FOUND},
     )
     def results_csv(self, admin: NamedDependency[AdminDeps], slug: FromPath[str]) -> Response[bytes]:
-        body = admin.staff.results_csv(slug)
+        body = admin.manage.results_csv(slug)
         return Response(
             ("\ufeff" + body).encode("utf-8"),
             media_type="text/csv; charset=utf-8",

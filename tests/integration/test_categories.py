@@ -246,7 +246,7 @@ def test_the_api_filters_households_by_category(contest_db: Database, publishing
         assert nobody.status_code == 200
         assert nobody.json()["households"] == [] and nobody.json()["households_total"] == 0
         odd = client.get(url, params={"category": 'x"\u00e4'})  # the ETag never carries the text
-        assert odd.status_code == 200 and '-cx-' in odd.headers["etag"]
+        assert odd.status_code == 200 and "-cx-" in odd.headers["etag"]
 
 
 # --- the public page --------------------------------------------------------------------------------

@@ -541,6 +541,7 @@ def test_a_contest_lives_through_its_whole_season(season: Season, browser: Any) 
     s.check_surfaces("final", amsel)
     assert s.retained_state() == "final"
     final_figures = s.public_figures()
+    final_csv = s.admin("GET", f"/contests/{SLUG}/results.csv").text  # the staff's copy of the result
     final_season = s.admin("GET", f"/contests/{SLUG}/season").json()
     first_final = final_season["final_snapshot_id"]
     assert final_season["events"][0]["to_state"] == "final" and final_season["events"][0]["actor"] == "clock"
@@ -569,6 +570,7 @@ def test_a_contest_lives_through_its_whole_season(season: Season, browser: Any) 
     assert s.admin("POST", f"/contests/{SLUG}/publish").status_code == 201  # "publish now": frozen
     assert s.tick() == []  # the schedule leaves a final result be
     assert s.public_figures() == final_figures
+    assert s.admin("GET", f"/contests/{SLUG}/results.csv").text == final_csv
     assert s.admin("GET", f"/contests/{SLUG}/season").json()["final_snapshot_id"] == first_final
     late = s.admin("GET", f"/contests/{SLUG}/season").json()["late_imports"]
     assert [i["meter"] for i in late] == ["DACHS-STROM"]  # stored and reported to the staff

@@ -105,7 +105,11 @@ def test_every_publication_path_works_in_every_state(
             detail = client.get(f"/api/admin/contests/{slug}", headers=staff)
             assert detail.status_code == 200 and detail.json()["status"] == state
             public = 404 if state == "draft" else 200
-            for page in (f"/contests/{slug}", f"/contests/{slug}/widget", f"/api/contests/{slug}/leaderboard"):
+            for page in (
+                f"/contests/{slug}",
+                f"/contests/{slug}/widget",
+                f"/api/contests/{slug}/leaderboard",
+            ):
                 assert client.get(page).status_code == public, page
             assert client.get("/").status_code == 200
             client.get("/portal/")
