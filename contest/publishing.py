@@ -203,7 +203,7 @@ class PublishingService:
         """
         with self._publishing:
             try:
-                info = self._publish_in_season(
+                info, scored = self._publish_in_season(
                     slug, reason=reason, final=final, skip_unchanged=skip_unchanged, actor=actor, note=note
                 )
             except ContestNotFound:
@@ -211,7 +211,8 @@ class PublishingService:
             except Exception as exc:
                 self._note(slug, f"{type(exc).__name__}: {exc}")
                 raise
-            self._note(slug, None)
+            if scored:  # a frozen result's publication stored nothing: its last publication stays
+                self._note(slug, None)
             return info
 
     def _note(self, slug: str, error: str | None) -> None:
@@ -222,21 +223,23 @@ class PublishingService:
 
     def _publish_in_season(
         self, slug: str, *, reason: str, final: bool, skip_unchanged: bool, actor: str, note: str | None
-    ) -> SnapshotInfo:
+    ) -> tuple[SnapshotInfo, bool]:
+        """The snapshot, and whether the contest was scored for it (not for a frozen result)."""
         season = self.seasons.follow_clock(slug)
         if season.state in FROZEN:
             newest = self.final_snapshot(slug)
             if newest is not None:
-                return newest
+                return newest, False
             # Closed before seasons were recorded and never published: its one final leaderboard now.
-            return self._publish(slug, reason="close", state=season.state, skip_unchanged=False)
+            return self._publish(slug, reason="close", state=season.state, skip_unchanged=False), True
         if final or season.state_at(self.clock()) == FINAL:
             closer = actor if final else CLOCK
             why = note if final else None  # the clock's close needs no words: its grace period ended
-            return self._publish(
+            info = self._publish(
                 slug, reason="close", state=FINAL, skip_unchanged=False, close=(closer, why, season.state)
             )
-        return self._publish(slug, reason=reason, state=season.state, skip_unchanged=skip_unchanged)
+            return info, True
+        return self._publish(slug, reason=reason, state=season.state, skip_unchanged=skip_unchanged), True
 
     def _publish(
         self,

@@ -567,7 +567,9 @@ def test_a_contest_lives_through_its_whole_season(season: Season, browser: Any) 
         ),
     )
     s.publishing.flush()
+    last_published = s.admin("GET", f"/contests/{SLUG}").json()["last_published_at"]
     assert s.admin("POST", f"/contests/{SLUG}/publish").status_code == 201  # "publish now": frozen
+    assert s.admin("GET", f"/contests/{SLUG}").json()["last_published_at"] == last_published
     assert s.tick() == []  # the schedule leaves a final result be
     assert s.public_figures() == final_figures
     assert s.admin("GET", f"/contests/{SLUG}/results.csv").text == final_csv
