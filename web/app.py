@@ -92,7 +92,8 @@ def create_app(
             "admin": Provide(lambda: admin, sync_to_thread=False),
         },
         # json_cache: encoded leaderboard pages by (slug, snapshot id, offset, limit), per app instance
-        state=State({"admin": admin, "publishing": boards, "json_cache": {}}),
+        # season_cache: each contest's season state now, per app instance (controllers._season_now)
+        state=State({"admin": admin, "publishing": boards, "json_cache": {}, "season_cache": {}}),
         template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(
             title="Energiesparwettbewerb API",

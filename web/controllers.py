@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+import zlib
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -84,6 +86,24 @@ def page_context(lang: str, **extra: Any) -> dict[str, Any]:
         "date": lambda v: fmt_date(v, lang),
         **extra,
     }
+
+
+def _season_now(
+    request: Request[Any, Any, Any], boards: PublishingService, slug: str
+) -> tuple[SeasonOut, str]:
+    """The season's state now and a short tag of it, computed at most once per ``cache_ttl_s`` for
+    each contest (the JSON API's hot path asks on every request). A draft or unknown slug: 404."""
+    cache: dict[str, tuple[float, SeasonOut, str]] = request.app.state.season_cache
+    tick = time.monotonic()
+    hit = cache.get(slug)
+    if hit is not None and tick - hit[0] < boards.cache_ttl_s:
+        return hit[1], hit[2]
+    out = SeasonOut.from_season(boards.public_season(slug), boards.clock())
+    tag = f"{out.state}{zlib.crc32(repr(out).encode()):08x}"
+    if len(cache) > 1000:
+        cache.clear()
+    cache[slug] = (tick, out, tag)
+    return out, tag
 
 
 class PublicPages(Controller):
@@ -236,30 +256,26 @@ class LeaderboardApi(Controller):
         ] = None,
     ) -> ASGIResponse:
         boards: PublishingService = request.app.state.publishing
-        season = boards.public_season(slug)  # a draft is not public: 404
-        out_season = SeasonOut.from_season(season, boards.clock())
+        out_season, season_tag = _season_now(request, boards, slug)  # a draft is not public: 404
         snapshot = boards.current_id(slug)
-        key = (slug, snapshot, offset, limit, category, out_season)
+        key = (slug, snapshot, offset, limit, category, season_tag)
         cache: dict[tuple[Any, ...], ASGIResponse] = request.app.state.json_cache
         response = cache.get(key)
         if response is None:
             snapshot, view = boards.latest_with_id(slug)  # publishes a never-published contest once
-            key = (slug, snapshot, offset, limit, category, out_season)
+            key = (slug, snapshot, offset, limit, category, season_tag)
             categories = view.categories
             chosen = _match_category(category, categories)
             # The category is free text: the ETag names it by its position, never by its characters.
             tag = "" if chosen is None else f"-c{categories.index(chosen) if chosen in categories else 'x'}"
             # The ASGI response holds no per-request state, so one instance serves every request.
-            # The state of the season can change by the clock without a new snapshot: it is in the tag.
-            state_tag = (
-                f"-{out_season.state}{'' if out_season.starts_in_days is None else out_season.starts_in_days}"
-            )
+            # The season can change by the clock without a new snapshot: its tag is in the ETag.
             response = ASGIResponse(
                 body=encode_json(LeaderboardOut.from_view(view, offset, limit, chosen, out_season)),
                 media_type=MediaType.JSON,
                 headers={
                     "cache-control": "public, max-age=30",
-                    "etag": f'"{slug}-{snapshot}-{offset}-{limit}{tag}{state_tag}"',
+                    "etag": f'"{slug}-{snapshot}-{offset}-{limit}{tag}-{season_tag}"',
                 },
             )
             if len(cache) > 256:
