@@ -270,7 +270,22 @@ class PublishingService:
         body["staff_findings"] = [finding_to_json(f) for f in full.findings]
         digest = content_hash(body)
         with self.db.session() as session:
-            contest = session.scalars(select(Contest).where(Contest.slug == slug)).one()
+            # Locked and read again: another process (a second app instance, the command line) may have
+            # closed the contest while this one scored. Then its final result stands, and nothing
+            # provisional may be stored after it (the newest snapshot is what the public sees).
+            contest = session.scalars(select(Contest).where(Contest.slug == slug).with_for_update()).one()
+            if contest.state in FROZEN and (close is not None or not final):
+                frozen = session.scalars(
+                    select(LeaderboardSnapshot)
+                    .where(LeaderboardSnapshot.contest_id == contest.id, LeaderboardSnapshot.final.is_(True))
+                    .order_by(LeaderboardSnapshot.id.desc())
+                    .limit(1)
+                ).first()
+                if frozen is not None:
+                    log.info("%s was closed meanwhile: its final snapshot %d stands", slug, frozen.id)
+                    return SnapshotInfo(
+                        frozen.id, slug, frozen.as_of, frozen.published_at, True, frozen.reason
+                    )
             if skip_unchanged and not final:
                 newest = session.scalars(
                     select(LeaderboardSnapshot)

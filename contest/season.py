@@ -243,7 +243,7 @@ class SeasonService:
         ``PublishingService`` publishes and then records with :meth:`record`."""
         now = self.clock()
         with self.db.session() as session:
-            contest = _contest(session, slug)
+            contest = _contest(session, slug, lock=True)  # two processes never log one change twice
             season = season_of(contest)
             due = season.state_at(now)
             if due != season.state and due != FINAL:

@@ -162,3 +162,37 @@ def test_one_contests_failure_never_stops_another(
         assert publishing.seasons.get("broken").last_published_at is not None
     finally:
         publishing.close()
+
+
+def test_a_close_by_another_process_wins_over_a_slower_publication(
+    db: Database, tmp_path: Path, run: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Staff close the contest on one instance while another is still scoring an upload: the final
+    result stands, and nothing provisional is stored after it (the public would see that)."""
+    path = tmp_path / "closing.toml"
+    path.write_text(
+        contest_file("closing", TODAY - dt.timedelta(days=40), TODAY - dt.timedelta(days=3)), encoding="utf-8"
+    )
+    assert run.invoke(cli, ["setup", str(path)]).exit_code == 0
+    slow, staff = PublishingService(db), PublishingService(db)
+    leaderboard = LeaderboardService.leaderboard
+    closed: list[int] = []
+
+    def scoring_while_staff_close(self: LeaderboardService, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        view = leaderboard(self, *args, **kwargs)  # type: ignore[arg-type]
+        if self is slow.boards and not closed:
+            closed.append(staff.close_now("closing", actor="staff:test", reason="Preisverleihung").id)
+        return view
+
+    monkeypatch.setattr(LeaderboardService, "leaderboard", scoring_while_staff_close)
+    try:
+        info = slow.publish("closing", reason="import")
+        assert closed and info.id == closed[0] and info.final
+        newest = slow.history("closing", limit=1)[0]
+        assert newest.id == closed[0] and newest.final  # nothing provisional after the final result
+        events = slow.seasons.events("closing")
+        assert [(e.to_state, e.actor) for e in events][:1] == [("final", "staff:test")]
+        assert sum(e.to_state == "final" for e in events) == 1
+    finally:
+        slow.close()
+        staff.close()
