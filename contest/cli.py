@@ -584,8 +584,10 @@ def _print_season(slug: str) -> None:
         f"  competition {season.competition_start} – {season.competition_end}, late data until "
         f"{season.grace_end} ({season.grace_days} days){', reopened by staff' if season.hold_open else ''}"
     )
-    if season.closed_at:
+    if season.closed_at and season.state in ("final", "archived"):
         typer.echo(f"  final since {season.closed_at:%Y-%m-%d %H:%M} UTC")
+    elif season.closed_at:
+        typer.echo(f"  last closed {season.closed_at:%Y-%m-%d %H:%M} UTC, reopened since (provisional)")
     typer.echo(
         "  last publication: "
         + (f"{season.last_published_at:%Y-%m-%d %H:%M} UTC" if season.last_published_at else "none yet")
