@@ -113,7 +113,14 @@ APP = textwrap.dedent("""
     def health() -> str:
         return "ok"
     app.register(health)
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="error", access_log=False)
+    if "{server}" == "shipped":  # what `contest serve` runs: its protocol, timeouts and limits
+        from contest.settings import WebSettings
+        from contest.webserver import uvicorn_config
+        web = WebSettings(secret_key="bench-" + "x" * 40)
+        config = uvicorn_config(app, web, "127.0.0.1", int(sys.argv[1]), log_level="error", access_log=False)
+        uvicorn.Server(config).run()
+    else:
+        uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="error", access_log=False)
 """)
 
 BARE = textwrap.dedent("""
@@ -156,6 +163,12 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=10_000)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--server",
+        choices=("plain", "shipped"),
+        default="plain",
+        help="the project's side under plain uvicorn (as the bare side) or as `contest serve` runs it",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk not found: apt-get install wrk")
@@ -168,7 +181,7 @@ def main() -> None:
             f"published in {time.perf_counter() - t0:.1f} s"
         )
         ours_port, bare_port = free_port(), free_port()
-        app = serve(APP.replace("{url}", url), ours_port)
+        app = serve(APP.replace("{url}", url).replace("{server}", args.server), ours_port)
         endpoint = f"http://127.0.0.1:{ours_port}/api/contests/bench/leaderboard"
         body = urllib.request.urlopen(endpoint).read()
         (Path(tmp) / "body.json").write_bytes(body)
@@ -197,7 +210,8 @@ def main() -> None:
         f"response {len(body) / 1e6:.2f} MB | median of {args.rounds} rounds: bare {bare_rps:,.0f} req/s "
         f"p99 {statistics.median(b[1] for b, _ in rounds):.1f} ms | project {ours_rps:,.0f} req/s p99 "
         f"{statistics.median(o[1] for _, o in rounds):.1f} ms (worst {max(o[1] for _, o in rounds):.1f}) | "
-        f"ratio {statistics.median(o[0] / b[0] for b, o in rounds):.2f} (target >= 0.80, p99 < 50 ms)"
+        f"ratio {statistics.median(o[0] / b[0] for b, o in rounds):.2f} (target >= 0.80, p99 < 50 ms) | "
+        f"project server: {args.server}"
     )
 
 

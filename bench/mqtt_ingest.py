@@ -41,6 +41,7 @@ from tests.mqtt_broker import INGEST_PASSWORD, INGEST_USER, Broker, mosquitto
 from tests.mqtt_publish import Publisher, generic_messages
 
 TOPIC = "contest/#"
+BARE_USER = "bench-bare"
 TOML = """
 [contest]
 slug = "bench"
@@ -53,11 +54,10 @@ meters = [{ id = "M1", kind = "register" }]
 """
 
 
-def _client(client_id: str) -> mqtt.Client:
-    c = mqtt.Client(
-        callback_api_version=CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
-    )
-    c.username_pw_set(INGEST_USER, INGEST_PASSWORD)
+def _client(user: str) -> mqtt.Client:
+    # The broker makes the username the client id: each session (bare, worker) is a user of its own.
+    c = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id=user, protocol=mqtt.MQTTv5)
+    c.username_pw_set(user, INGEST_PASSWORD)
     return c
 
 
@@ -89,7 +89,7 @@ def bare_drain(broker: Broker, n: int) -> float:
         if count >= n:
             done.set()
 
-    c = _client("bench-bare")
+    c = _client(BARE_USER)
     c.on_message = on_message
     t0 = time.perf_counter()
     c.connect(broker.host, broker.port, clean_start=False, properties=_props())
@@ -110,7 +110,6 @@ def worker_drain(broker: Broker, db: Database, n: int) -> tuple[float, int, int]
             port=broker.port,
             username=INGEST_USER,
             password=INGEST_PASSWORD,
-            client_id="bench-worker",
             topics=(TOPIC,),
         ),
     )
@@ -130,9 +129,9 @@ def run(n: int, db_url: str, label: str) -> None:
     ContestService(db).setup(parse_contest_config(TOML))
     StreamService(db).bind("M1", "dev1")
     messages = generic_messages("dev1", n, step_s=1)
-    with mosquitto({"dev1": "pw1"}) as broker:
-        register_session(broker, "bench-bare")
-        register_session(broker, "bench-worker")
+    with mosquitto({"dev1": "pw1"}, workers=(BARE_USER,)) as broker:
+        register_session(broker, BARE_USER)
+        register_session(broker, INGEST_USER)
         pub = Publisher(broker.host, broker.port, "dev1", "pw1", "bench-pub", inflight=100)
         t0 = time.perf_counter()
         pub.publish_all(messages, window=1000, timeout=900)

@@ -8,6 +8,7 @@ portal find the household by its code without knowing who is signing in.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 
 # No 0/O, 1/I/L: codes are read from paper and typed on phones.
@@ -30,3 +31,13 @@ def normalize_code(code: str) -> str:
 
 def hash_code(code: str) -> str:
     return "sha256:" + hashlib.sha256(normalize_code(code).encode("ascii", "ignore")).hexdigest()
+
+
+def new_session_key() -> str:
+    """A random key for a household's portal sessions (43 URL-safe characters, 256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def same_session_key(stored: str | None, presented: str) -> bool:
+    """Whether a cookie's key is the household's current one (constant time; no key: no session)."""
+    return stored is not None and hmac.compare_digest(stored.encode(), presented.encode())

@@ -3,11 +3,9 @@ households, meters, device bindings, the rejected-records store, findings and sn
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
 import hashlib
-import io
 import math
 import secrets
 import threading
@@ -62,6 +60,7 @@ from contest.services import (
     meter_series,
     resolve_team,
 )
+from contest.spreadsheet import write_csv
 from contest.streams import ANY_CHANNEL, DeviceMessage, StreamService, meter_activity
 from scoring.schema import PLAUSIBILITY_FINDINGS
 
@@ -786,9 +785,7 @@ class ContestAdminService:
         """Every household's result as published last (staff view: also those not listed publicly), as
         CSV; for a final result the final one, whatever data arrived later."""
         households = self.publishing.standings(slug)
-        out = io.StringIO()
-        writer = csv.writer(out, delimiter=";")
-        writer.writerow(
+        return write_csv(
             [
                 "rank",
                 "pseudonym",
@@ -804,10 +801,8 @@ class ContestAdminService:
                 "baseline_coverage_fraction",
                 "competition_coverage_fraction",
                 "public_listing",
-            ]
-        )
-        for h in households:
-            writer.writerow(
+            ],
+            (
                 [
                     h.rank or "",
                     h.pseudonym,
@@ -824,8 +819,9 @@ class ContestAdminService:
                     h.competition_coverage_fraction,
                     h.public_listing,
                 ]
-            )
-        return out.getvalue()
+                for h in households
+            ),
+        )
 
     def snapshots(self, slug: str, limit: int = 50) -> list[SnapshotInfo]:
         """The contest's published snapshots, newest first."""

@@ -142,8 +142,7 @@ def score(
 
 
 def _serve(db: Database, settings: Settings, host: str | None, port: int | None) -> None:
-    import uvicorn
-
+    from contest import webserver
     from contest.jobs import start_scheduler
     from contest.publishing import PublishingService
     from ingest.importer import CsvImporter
@@ -152,7 +151,7 @@ def _serve(db: Database, settings: Settings, host: str | None, port: int | None)
     host = host or settings.web.host
     port = port or settings.web.port
     feed = None
-    if settings.mqtt.username:  # a broker is configured: city displays get each snapshot, retained
+    if settings.mqtt.leaderboard_username:  # city displays get each snapshot, retained
         from ingest.mqtt_publish import RetainedLeaderboardPublisher
 
         feed = RetainedLeaderboardPublisher(settings.mqtt)
@@ -162,7 +161,7 @@ def _serve(db: Database, settings: Settings, host: str | None, port: int | None)
     typer.echo(f"Household portal: http://{host}:{port}/portal/   API: http://{host}:{port}/schema")
     app_ = create_app(db, settings.web, importer=CsvImporter(db), publishing=publishing)
     try:
-        uvicorn.run(app_, host=host, port=port, log_level="info")
+        webserver.run(app_, settings.web, host, port)
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
@@ -203,6 +202,10 @@ def serve(
 ) -> None:
     """Serve the public leaderboard, the JSON API and the OpenAPI schema."""
     settings = load_settings()
+    try:
+        settings.web.check_secret_key()  # only the demo may run with a key made up at start
+    except ContestError as exc:
+        raise _fail(exc) from exc
     _serve(_open(settings), settings, host, port)
 
 
@@ -479,7 +482,7 @@ def ingest() -> None:
     worker = MqttWorker(_open(settings), settings.mqtt)
     signal.signal(signal.SIGTERM, lambda *_: worker.request_stop())
     typer.echo(
-        f"MQTT ingest from {settings.mqtt.host}:{settings.mqtt.port} as {settings.mqtt.client_id}"
+        f"MQTT ingest from {settings.mqtt.host}:{settings.mqtt.port} as {settings.mqtt.session_id}"
         + (f" (shared group {settings.mqtt.share_group})" if settings.mqtt.share_group else "")
     )
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: run_forever's finally writes and acks the rest

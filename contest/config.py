@@ -126,6 +126,16 @@ def _from_dict(doc: dict[str, Any], source: str) -> ContestConfig:
     for key in ("slug", "name"):
         if not isinstance(c.get(key), str) or not c[key].strip():
             raise ConfigError(f"{source}: contest.{key} is required")
+    # Checked here, before the database: PostgreSQL refuses NUL and longer text than the column holds.
+    for key, max_len in (("slug", 80), ("name", 200)):
+        value = c[key].strip()
+        if len(value) > max_len or any(not ch.isprintable() for ch in value):
+            raise ConfigError(
+                f"{source}: contest.{key} must be printable text of at most {max_len} characters",
+                key="contest.bad_text",
+            )
+    if "/" in c["slug"]:
+        raise ConfigError(f"{source}: contest.slug must not contain '/' (it is part of the page's address)")
     baseline = c.get("baseline") or {}
     competition = c.get("competition") or {}
     tz = str(c.get("timezone", "Europe/Berlin"))

@@ -184,6 +184,9 @@ class Household(Base):
     public_listing: Mapped[bool] = mapped_column(Boolean, default=False)
     #: hashed personal access code for the household portal (never stored in clear)
     access_code_hash: Mapped[str | None] = mapped_column(String(200))
+    #: random key the household's signed portal cookies name; a new one (sign-out, new access code)
+    #: ends every session, and a household created later never has the key of a deleted one
+    session_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     contest: Mapped[Contest] = relationship(back_populates="households")

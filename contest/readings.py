@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
 
 from scoring.schema import (  # re-exported: ingest and web use the names from here
     DURATION_S,
@@ -12,6 +19,7 @@ from scoring.schema import (  # re-exported: ingest and web use the names from h
     KIND_INTERVAL,
     KIND_REGISTER,
     LINE_NO,
+    MAX_HOUSEHOLD_POWER_KW,
     READING_COLUMNS,
     TS_UTC,
     validate_readings,
@@ -26,10 +34,14 @@ __all__ = [
     "KIND_INTERVAL",
     "KIND_REGISTER",
     "LINE_NO",
+    "MAX_HOUSEHOLD_POWER_KW",
     "READING_COLUMNS",
     "TS_UTC",
     "DeviceReading",
     "Rejection",
+    "out_of_bounds",
+    "reading_problem",
+    "register_rise_problem",
     "validate_readings",
 ]
 
@@ -88,3 +100,245 @@ class DeviceReading:
             raise ValueError(f"unknown kind {self.kind!r}")
         if self.direction not in (DIRECTION_IMPORT, DIRECTION_EXPORT):
             raise ValueError(f"unknown direction {self.direction!r}")
+
+
+# --- bounds at the edge ------------------------------------------------------------------------
+# Every normalized reading keeps these before it is stored (ReadingService.store: files, manual and
+# swap readings; the MQTT worker and StreamService.store: device messages). A reading outside them is
+# a Rejection with one of the keys below and its reason, never a crash later in scoring or publishing
+# (issue 11: an interval of 1e12 s, a register of 1e300 kWh).
+
+#: Earliest time of a reading [UTC]. No contest here scores data from before it; a reading before it
+#: is a misread date (a two-digit year, an epoch of 0, a device clock that never got the time).
+EARLIEST_READING_UTC = datetime(2000, 1, 1, tzinfo=UTC)
+#: How far ahead of the clock a reading may be. A device clock or a file's zone can be off by hours
+#: (zones run from UTC-12 to UTC+14); more than a day ahead is a wrong date. The MQTT worker's
+#: ``max_future_s`` setting defaults to the same day.
+MAX_FUTURE_SKEW = timedelta(days=1)
+#: Shortest interval [s]: the finest resolution of a timestamp we store meaningfully (smart-meter
+#: gateways send 1 s values at most); 0 or less is no interval at all.
+MIN_INTERVAL_S = 1.0
+#: Longest interval [s]: a calendar month, the longest step a household export uses (monthly bills and
+#: portal exports), plus the hour October gains when summer time ends. A longer "interval" (1e12 s is
+#: 31,700 years) is a unit or parser error.
+MAX_INTERVAL_S = 31 * 86_400.0 + 3_600.0
+#: Largest register value [kWh]. Household counters show at most 8 digits before the decimal point:
+#: 99,999,999 kWh for electricity and heat, and 99,999,999 m³ of gas at up to ~13 kWh/m³ (Brennwert) is
+#: 1.3e9 kWh. 1e10 leaves room for all of them and stays far below the 1e300 of a broken value.
+MAX_REGISTER_KWH = 1e10
+#: A register may rise by one display step at once [kWh], whatever the time between two readings: a
+#: counter that shows whole units jumps by 1 kWh, or by 1 m³ of gas (about 12 kWh). Added to the
+#: power limit below, so two readings a second apart never trip it.
+REGISTER_STEP_SLACK_KWH = 20.0
+#: Interval energy and register rises are limited by ``MAX_HOUSEHOLD_POWER_KW`` (100 kW, from
+#: scoring.schema, where its reason is): a household meter cannot advance 1e6 kWh in an hour.
+
+KEY_TIME_OUT_OF_RANGE = "reading.time_out_of_range"
+KEY_ENERGY_NOT_FINITE = "reading.energy_not_finite"
+KEY_ENERGY_NEGATIVE = "reading.energy_negative"
+KEY_DURATION_OUT_OF_RANGE = "reading.duration_out_of_range"
+KEY_REGISTER_OUT_OF_RANGE = "reading.register_out_of_range"
+KEY_INTERVAL_POWER_TOO_HIGH = "reading.interval_power_too_high"
+KEY_REGISTER_RISE_TOO_FAST = "reading.register_rise_too_fast"
+
+_US_PER_HOUR = 3.6e9
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+#: Columns of what :func:`out_of_bounds` returns.
+BOUND_KEY = "key"
+BOUND_REASON = "reason"
+
+
+def max_register_rise_kwh(hours: float) -> float:
+    """The most a household register can rise in ``hours`` [h]: the power limit plus one display step [kWh]."""
+    return MAX_HOUSEHOLD_POWER_KW * max(hours, 0.0) + REGISTER_STEP_SLACK_KWH
+
+
+def register_rise_problem(
+    previous_ts: datetime, previous_kwh: float, ts: datetime, energy_kwh: float
+) -> str | None:
+    """Why a register reading cannot follow the previous reading of the same series (a rise faster
+    than a household connection can draw), or None. A fall is a reset or a swap, judged elsewhere.
+
+    previous_ts, ts: [UTC, aware]; previous_kwh, energy_kwh: register values [kWh]
+    """
+    hours = (ts - previous_ts).total_seconds() / 3600.0
+    if previous_kwh <= 0.0 or energy_kwh - previous_kwh <= max_register_rise_kwh(hours):
+        # From zero any counter value may follow: readers report 0 while booting, before their first
+        # read of the meter, and judging the real value against that 0 would refuse all that follow.
+        return None
+    return _rise_reason(previous_ts, previous_kwh, energy_kwh, hours)
+
+
+def _rise_reason(previous_ts: datetime, previous_kwh: float, energy_kwh: float, hours: float) -> str:
+    return (
+        f"register rose from {previous_kwh:g} kWh ({previous_ts.isoformat()}) to {energy_kwh:g} kWh in "
+        f"{hours:.4g} h: more than a household connection can draw ({MAX_HOUSEHOLD_POWER_KW:g} kW, i.e. at "
+        f"most {max_register_rise_kwh(hours):.6g} kWh)"
+    )
+
+
+def reading_problem(
+    ts: datetime | None, energy_kwh: float, kind: str, duration_s: float | None, *, now: datetime
+) -> tuple[str, str] | None:
+    """Why one reading breaks a bound of its own (key, reason), or None; the rules every reading
+    keeps, one reading at a time (the MQTT worker checks each message with it; :func:`out_of_bounds`
+    gives the same answers for a frame). Register rises need the series: :func:`register_rise_problem`.
+
+    ts: register: time of the reading; interval: its start [UTC, aware]
+    energy_kwh: register value or interval energy [kWh] (after any unit conversion)
+    kind: "register" | "interval"; duration_s: interval length [s] (None/NaN for registers)
+    now: the clock [UTC, aware]
+    """
+    latest = now + MAX_FUTURE_SKEW
+    if ts is None or pd.isna(ts) or not (EARLIEST_READING_UTC <= ts <= latest):
+        return (
+            KEY_TIME_OUT_OF_RANGE,
+            f"time {'none' if ts is None or pd.isna(ts) else ts.isoformat()} is outside {EARLIEST_READING_UTC:%Y-%m-%d} .. {latest:%Y-%m-%d %H:%M} UTC (the clock "
+            f"plus {MAX_FUTURE_SKEW.days} day)",
+        )
+    if not math.isfinite(energy_kwh):
+        return KEY_ENERGY_NOT_FINITE, f"energy {energy_kwh} is not a finite number"
+    if energy_kwh < 0:
+        return KEY_ENERGY_NEGATIVE, f"negative energy {energy_kwh:g} kWh"
+    if kind != KIND_INTERVAL:
+        if energy_kwh > MAX_REGISTER_KWH:
+            return (
+                KEY_REGISTER_OUT_OF_RANGE,
+                f"register {energy_kwh:g} kWh is above {MAX_REGISTER_KWH:g} kWh (no household counter "
+                "shows more than 8 digits)",
+            )
+        return None
+    if duration_s is None or not (MIN_INTERVAL_S <= duration_s <= MAX_INTERVAL_S):  # NaN fails too
+        return (
+            KEY_DURATION_OUT_OF_RANGE,
+            f"interval length {'none' if duration_s is None else f'{duration_s:g}'} s is outside {MIN_INTERVAL_S:g} .. {MAX_INTERVAL_S:g} s (one "
+            "second to a calendar month)",
+        )
+    limit_kwh = MAX_HOUSEHOLD_POWER_KW * duration_s / 3600.0
+    if energy_kwh > limit_kwh * (1 + 1e-9):
+        return (
+            KEY_INTERVAL_POWER_TOO_HIGH,
+            f"{energy_kwh:g} kWh in {duration_s:g} s is more than a household connection can draw "
+            f"({MAX_HOUSEHOLD_POWER_KW:g} kW, i.e. at most {limit_kwh:.6g} kWh)",
+        )
+    return None
+
+
+def out_of_bounds(
+    readings: pd.DataFrame,
+    *,
+    now: datetime,
+    series: pd.Series | None = None,
+    previous: Mapping[Hashable, tuple[datetime, float]] | None = None,
+) -> pd.DataFrame:
+    """The readings that break a bound, with why: one row per rejected reading, indexed like
+    ``readings``, columns ``key`` and ``reason`` (empty: every reading may be stored).
+
+    readings: ts_utc [UTC, aware], energy_kwh [kWh], kind, duration_s [s] (a readings frame)
+    now: the clock [UTC, aware]; readings more than ``MAX_FUTURE_SKEW`` ahead of it are rejected
+    series: the register series of each reading (docs/glossary.md), aligned with ``readings``; None: one
+        series. Rises are only judged within a series: each counts from its own zero.
+    previous: per series, the last stored register reading before the new ones (time [UTC], value
+        [kWh]); the first new reading of the series is judged against it. With ``series`` None, the
+        key is None.
+
+    Each reading is judged by :func:`reading_problem` (time, energy, interval length and power,
+    register size); then the register readings of each series in time order by
+    :func:`register_rise_problem` against the last accepted one (the stored one before them first). A
+    too-fast rise rejects the later reading and the next is judged against the last accepted one, so
+    a spike costs one reading. Vectorized: only suspicious readings are judged one by one.
+    """
+    problems: dict[int, tuple[str, str]] = {}  # position -> (key, reason); few, usually none
+    # Microseconds, as parsers and storage give them: they hold any year (nanoseconds end in 2262).
+    ts = pd.DatetimeIndex(readings[TS_UTC]).tz_convert(UTC).as_unit("us")
+    energy = pd.to_numeric(readings[ENERGY_KWH], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    duration = pd.to_numeric(readings[DURATION_S], errors="coerce").to_numpy(
+        dtype=np.float64, na_value=np.nan
+    )
+    kinds = readings[KIND].to_numpy()
+    is_interval = np.asarray(kinds == KIND_INTERVAL, dtype=bool)
+    # A superset of what reading_problem rejects (NaN fails every comparison, so it is suspicious).
+    with np.errstate(invalid="ignore"):
+        suspicious = (
+            np.asarray(ts.isna(), dtype=bool)
+            | np.asarray(ts < pd.Timestamp(EARLIEST_READING_UTC), dtype=bool)
+            | np.asarray(ts > pd.Timestamp(now).tz_convert(UTC) + MAX_FUTURE_SKEW, dtype=bool)
+            | ~(energy >= 0)
+            | ~np.isfinite(energy)
+            | (~is_interval & (energy > MAX_REGISTER_KWH))
+            | (is_interval & ~((duration >= MIN_INTERVAL_S) & (duration <= MAX_INTERVAL_S)))
+            | (is_interval & (energy > MAX_HOUSEHOLD_POWER_KW * duration / 3600.0 * (1 + 1e-9)))
+        )
+    for i in np.flatnonzero(suspicious).tolist():
+        stamp = ts[i]
+        problem = reading_problem(
+            None if pd.isna(stamp) else stamp.to_pydatetime(),
+            float(energy[i]),
+            str(kinds[i]),
+            None if math.isnan(duration[i]) else float(duration[i]),
+            now=now,
+        )
+        if problem is not None:
+            problems[i] = problem
+    usable_register = ~is_interval
+    usable_register[list(problems)] = False
+    registers = np.flatnonzero(usable_register)
+    if len(registers):
+        names = None if series is None else np.asarray(series)[registers]
+        if names is None or (names == names[0]).all():
+            groups: dict[Any, npt.NDArray[np.intp]] = {
+                None if names is None else names[0]: np.arange(len(registers))
+            }
+        else:
+            groups = pd.Series(names).groupby(names, sort=False).indices
+        for name, members in groups.items():
+            anchor = (previous or {}).get(name)
+            problems.update(_fast_rises(registers[members], ts, energy, anchor))
+    at = sorted(problems)
+    return pd.DataFrame(
+        {BOUND_KEY: [problems[i][0] for i in at], BOUND_REASON: [problems[i][1] for i in at]},
+        index=readings.index[at],
+        dtype=object,
+    )
+
+
+def _fast_rises(
+    rows: npt.NDArray[np.intp],
+    ts: pd.DatetimeIndex,
+    energy: npt.NDArray[np.float64],
+    anchor: tuple[datetime, float] | None,
+) -> dict[int, tuple[str, str]]:
+    """Register readings of ONE series that rise faster than a household can draw from the last
+    accepted reading before them (``anchor``: the last stored one), with why. Vectorized when nothing
+    is too fast (the usual case); otherwise one pass in time order."""
+    ts_us = np.asarray(ts[rows].asi8, dtype=np.int64)  # ts is in microseconds (out_of_bounds)
+    if len(ts_us) > 1 and not (np.diff(ts_us) > 0).all():
+        order = np.lexsort((energy[rows], ts_us))  # by time; a repeated instant by value
+        rows, ts_us = rows[order], ts_us[order]
+    values = energy[rows]
+    if anchor is not None:
+        anchor_us = (pd.Timestamp(anchor[0]).to_pydatetime() - _EPOCH) // timedelta(microseconds=1)
+        all_us = np.concatenate([[anchor_us], ts_us])
+        all_values = np.concatenate([[float(anchor[1])], values])
+    else:
+        all_us, all_values = ts_us, values
+    hours = np.diff(all_us) / _US_PER_HOUR
+    if not (
+        (np.diff(all_values) > MAX_HOUSEHOLD_POWER_KW * np.maximum(hours, 0.0) + REGISTER_STEP_SLACK_KWH)
+        & (all_values[:-1] > 0.0)  # from zero any value may follow (register_rise_problem)
+    ).any():
+        return {}
+    found: dict[int, tuple[str, str]] = {}
+    last_us, last_kwh = int(all_us[0]), float(all_values[0])
+    first = 0 if anchor is not None else 1  # without a stored reading, the series' first is the anchor
+    for row, t_us, value in zip(
+        rows[first:].tolist(), ts_us[first:].tolist(), values[first:].tolist(), strict=True
+    ):
+        hours_since = (t_us - last_us) / _US_PER_HOUR
+        if last_kwh <= 0.0 or value - last_kwh <= max_register_rise_kwh(hours_since):
+            last_us, last_kwh = t_us, value  # a fall (reset) is accepted here: scoring counts nothing for it
+        else:
+            since = pd.Timestamp(last_us, unit="us", tz=UTC).to_pydatetime()
+            found[row] = (KEY_REGISTER_RISE_TOO_FAST, _rise_reason(since, last_kwh, value, hours_since))
+    return found

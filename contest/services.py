@@ -16,7 +16,7 @@ from sqlalchemy import and_, delete, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from contest.absences import absence_ranges
-from contest.access import generate_code, hash_code, normalize_code
+from contest.access import generate_code, hash_code, new_session_key, normalize_code, same_session_key
 from contest.config import ContestConfig
 from contest.db import Database
 from contest.domain import (
@@ -59,13 +59,17 @@ from contest.models import (
     WeatherDay,
 )
 from contest.readings import (
+    BOUND_KEY,
+    BOUND_REASON,
     DURATION_S,
     ENERGY_KWH,
     KIND,
     KIND_INTERVAL,
     KIND_REGISTER,
+    LINE_NO,
     TS_UTC,
     Rejection,
+    out_of_bounds,
     validate_readings,
 )
 from contest.scoring_spec import rules_kwargs
@@ -487,10 +491,16 @@ class ReadingService:
     ) -> ImportReport:
         """Store one import in ONE transaction: the batch, the new readings, the rejected rows, and the
         meter's daily consumption. Readings already stored (same meter, time, kind) are counted as
-        duplicates and stored nothing twice. A failure anywhere stores nothing.
+        duplicates and stored nothing twice. A failure anywhere stores nothing. Readings outside the
+        bounds of ``contest.readings`` (time, interval length, energy, register rises) are not stored:
+        they become rejected records with their reason (their line when the frame has ``line_no``).
         """
         validate_readings(readings)
         with self.db.session() as session:
+            problems = self._out_of_bounds(session, ctx, readings)
+            if len(problems):
+                rejections = (*rejections, *_bound_rejections(readings, problems))
+                readings = readings.drop(index=problems.index)
             if len(readings) >= BULK_ROWS_WITHOUT_FK_CHECKS and session.connection().dialect.name == "sqlite":
                 # Every row references this meter (looked up just before) and the batch created below
                 # in the same transaction, so SQLite's per-row foreign-key lookups only cost time (~10 %
@@ -555,6 +565,42 @@ class ReadingService:
                 first_ts_utc=first.to_pydatetime() if first is not None else None,
                 last_ts_utc=last.to_pydatetime() if last is not None else None,
             )
+
+    def out_of_bounds(self, ctx: MeterContext, readings: pd.DataFrame) -> pd.DataFrame:
+        """The readings ``store`` would reject for the meter, with why (``contest.readings.out_of_bounds``:
+        key, reason; indexed like ``readings``). The upload preview shows them before storing."""
+        validate_readings(readings)
+        with self.db.session() as session:
+            return self._out_of_bounds(session, ctx, readings)
+
+    def _out_of_bounds(self, session: Session, ctx: MeterContext, readings: pd.DataFrame) -> pd.DataFrame:
+        """Bounds of every reading; register rises are judged within each register series of the
+        meter (docs/glossary.md), from the last stored reading of that series before the new ones."""
+        starts = [s.starts_at for s in ctx.series if s.starts_at is not None]
+        # A series holds the readings after its start up to and including the next one's (_DailyPlan).
+        series = pd.Series(
+            pd.DatetimeIndex(pd.to_datetime(starts, utc=True)).searchsorted(
+                pd.DatetimeIndex(readings[TS_UTC]), side="left"
+            )
+            if starts
+            else np.zeros(len(readings), dtype=np.int64),
+            index=readings.index,
+        )
+        previous: dict[Any, tuple[dt.datetime, float]] = {}
+        registers = readings[KIND] == KIND_REGISTER
+        for k, first in readings.loc[registers, TS_UTC].groupby(series[registers]).min().items():
+            where = [Reading.meter_id == ctx.meter_id, Reading.kind == KIND_REGISTER, Reading.ts_utc < first]
+            if int(k) > 0:
+                where.append(Reading.ts_utc > starts[int(k) - 1])
+            row = session.execute(
+                select(Reading.ts_utc, Reading.energy_kwh)
+                .where(*where)
+                .order_by(Reading.ts_utc.desc())
+                .limit(1)
+            ).first()
+            if row is not None:
+                previous[k] = (row[0], float(row[1]))
+        return out_of_bounds(readings, now=self.clock(), series=series, previous=previous)
 
     @staticmethod
     def _insert_readings(
@@ -646,8 +692,16 @@ class ReadingService:
         zone = ZoneInfo(tz)
         older = or_(Reading.batch_id.is_(None), Reading.batch_id != batch_id)
         mine = (Reading.meter_id == meter_id, older)
-        ends = new[TS_UTC] + pd.to_timedelta(new[DURATION_S].fillna(0), unit="s")
-        lo, hi = new[TS_UTC].min().to_pydatetime(), ends.max().to_pydatetime()
+        # A reading daily consumption cannot place (an interval longer than a year, 1e12 s; a time in
+        # the year 3000; stored before the bounds existed) changes no day: it must not widen the window
+        # past what a timestamp can hold either.
+        placed = new[new[TS_UTC].between(S.SCORABLE_TIME_MIN_UTC, S.SCORABLE_TIME_MAX_UTC, inclusive="left")]
+        if placed.empty:  # nothing to rebuild: an empty window (day_lo after day_hi)
+            return _DailyPlan(meter_id, tz, dt.date.max, dt.date.min, self._frame([]), new)
+        durations = placed[DURATION_S].astype("float64")
+        spread = (durations > 0) & (durations <= S.MAX_SPREAD_INTERVAL_S)
+        ends = placed[TS_UTC] + pd.to_timedelta(durations.where(spread, 0.0), unit="s")
+        lo, hi = placed[TS_UTC].min().to_pydatetime(), ends.max().to_pydatetime()
         registers = Reading.kind == KIND_REGISTER
         prev = session.scalar(select(func.max(Reading.ts_utc)).where(*mine, registers, Reading.ts_utc < lo))
         nxt = session.scalar(select(func.min(Reading.ts_utc)).where(*mine, registers, Reading.ts_utc > hi))
@@ -733,6 +787,37 @@ class ReadingService:
                     {"e": external_id},
                 ).scalar_one()
             )
+
+
+def _bound_rejections(readings: pd.DataFrame, problems: pd.DataFrame) -> list[Rejection]:
+    """Rejected records of the readings ``out_of_bounds`` named: their line (a parser's ``line_no``)
+    or, without one, the reading as text."""
+    rows = readings.loc[problems.index]
+    lines = rows[LINE_NO].tolist() if LINE_NO in rows else [None] * len(rows)
+    return [
+        Rejection(
+            int(line) if line is not None and not pd.isna(line) else None,
+            reading_text(ts, energy, kind, duration),
+            str(reason),
+            str(key),
+        )
+        for line, ts, energy, kind, duration, key, reason in zip(
+            lines,
+            rows[TS_UTC],
+            rows[ENERGY_KWH],
+            rows[KIND],
+            rows[DURATION_S],
+            problems[BOUND_KEY],
+            problems[BOUND_REASON],
+            strict=True,
+        )
+    ]
+
+
+def reading_text(ts: Any, energy_kwh: Any, kind: Any, duration_s: Any) -> str:
+    """A reading as a rejected record's raw text, where no source line is known."""
+    length = "" if duration_s is None or pd.isna(duration_s) else f" {float(duration_s):g} s"
+    return f"{pd.Timestamp(ts).isoformat()} {kind} {float(energy_kwh):g} kWh{length}"
 
 
 def _float_or_none(value: Any) -> float | None:
@@ -1085,19 +1170,50 @@ class HouseholdService:
 
     def issue_access_code(self, household_id: int) -> tuple[HouseholdInfo, str]:
         """A new personal access code for the household, returned once (only its hash is stored); the
-        old code stops working at once. Nothing else of the household changes."""
+        old code stops working at once, and so does every portal session signed in with it. Nothing
+        else of the household changes."""
         code = generate_code()
         with self.db.session() as session:
             h = session.get(Household, household_id)
             if h is None:
                 raise HouseholdNotFound(f"no household with id {household_id}")
             h.access_code_hash = hash_code(code)
+            h.session_key = None
             session.flush()
             return _household_info(h), code
 
+    def sign_in(self, code: str) -> tuple[HouseholdInfo, str]:
+        """The household whose access code this is and the key its portal sessions carry (made at the
+        first sign-in after the last :meth:`end_sessions`); :class:`PermissionDenied` otherwise."""
+        info = self.authenticate(code)
+        with self.db.session() as session:
+            h = session.get(Household, info.id)
+            if h is None:  # deleted in between
+                raise PermissionDenied("Zugangscode ungültig / invalid access code", key="auth.invalid_code")
+            if h.session_key is None:
+                h.session_key = new_session_key()
+            return info, h.session_key
+
+    def check_session(self, household_id: int, session_key: str) -> None:
+        """A portal session is valid while its household exists with this key; otherwise
+        :class:`PermissionDenied` (the portal then shows the login)."""
+        with self.db.session() as session:
+            stored = session.scalar(select(Household.session_key).where(Household.id == household_id))
+        if not same_session_key(stored, session_key):
+            raise PermissionDenied("Bitte anmelden / please sign in", key="auth.signed_out")
+
+    def end_sessions(self, household_id: int) -> None:
+        """Sign the household out everywhere: every cookie signed so far stops working (its devices
+        share one access code, so signing out on one ends all, as a new code does)."""
+        with self.db.session() as session:
+            h = session.get(Household, household_id)
+            if h is not None:
+                h.session_key = None
+
     def authenticate(self, code: str) -> HouseholdInfo:
         """The household whose access code this is; :class:`PermissionDenied` otherwise."""
-        if len(normalize_code(code)) < 8:
+        # A code is 19 characters as printed; more than 100 typed is no code (and no work for the DB).
+        if len(code) > 100 or len(normalize_code(code)) < 8:
             raise PermissionDenied("Zugangscode ungültig / invalid access code", key="auth.invalid_code")
         with self.db.session() as session:
             h = session.scalars(

@@ -48,18 +48,65 @@ class WebSettings:
 
     host: interface to listen on (``CONTEST_WEB_HOST``, default 127.0.0.1)
     port: TCP port (``CONTEST_WEB_PORT``, default 8000)
-    secret_key: signs session cookies (``CONTEST_SECRET_KEY``); a random one per process if unset,
-        which logs everybody out on restart — set it in production.
+    secret_key: signs session cookies and CSRF tokens (``CONTEST_SECRET_KEY``, at least
+        32 characters, e.g. ``python -c "import secrets; print(secrets.token_hex(32))"``).
+        ``contest serve`` refuses to start without one or with a published one (``change-me``);
+        only the demo makes a random one per process (everybody is signed out on restart).
+    secret_key_given: whether ``secret_key`` came from the environment (not made up for this process)
     max_upload_bytes: largest accepted upload [bytes] (``CONTEST_MAX_UPLOAD_BYTES``, default 20 MB)
     upload_dir: where uploads wait for the household's confirmation (``CONTEST_UPLOAD_DIR``, default
         ``./var/uploads``)
+    widget_frame_ancestors: who may show the widget in a frame, as CSP ``frame-ancestors`` sources
+        (``CONTEST_WIDGET_FRAME_ANCESTORS``, default ``*``; e.g. ``https://www.stadt.example``). Every
+        other page may not be framed at all.
+    timeout_keep_alive_s: an idle connection is closed after this long [s]
+        (``CONTEST_WEB_KEEP_ALIVE_S``, default 5)
+    limit_concurrency: connections and requests served at once; more get 503 at once instead of
+        piling up (``CONTEST_WEB_LIMIT_CONCURRENCY``, default 1000)
+    header_timeout_s: a client must send its request line and headers within this long [s], or the
+        connection is closed (slow-header clients) (``CONTEST_WEB_HEADER_TIMEOUT_S``, default 10)
+    max_header_bytes: largest request line plus headers [bytes] (``CONTEST_WEB_MAX_HEADER_BYTES``,
+        default 16 KiB)
     """
 
     host: str = "127.0.0.1"
     port: int = 8000
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
+    secret_key_given: bool = False
     max_upload_bytes: int = 20 * 1024 * 1024
     upload_dir: str = "var/uploads"
+    widget_frame_ancestors: str = "*"
+    timeout_keep_alive_s: int = 5
+    limit_concurrency: int = 1000
+    header_timeout_s: int = 10
+    max_header_bytes: int = 16 * 1024
+
+    def check_secret_key(self) -> None:
+        """Refuse to serve with a key anyone could know: none given (a process-local random one would
+        sign everybody out on each restart and differ between instances), a published one, or a
+        short one. :class:`ConfigError` says how to make one."""
+        how = 'make one with: python -c "import secrets; print(secrets.token_hex(32))"'
+        if not self.secret_key_given:
+            raise ConfigError(f"CONTEST_SECRET_KEY is not set; {how}", key="settings.secret_key_missing")
+        if self.secret_key.strip().lower() in KNOWN_SECRET_KEYS:
+            raise ConfigError(
+                f"CONTEST_SECRET_KEY is a published example ({self.secret_key!r}): anyone could sign in as "
+                f"any household with it; {how}",
+                key="settings.secret_key_known",
+            )
+        if len(self.secret_key) < MIN_SECRET_KEY_CHARS:
+            raise ConfigError(
+                f"CONTEST_SECRET_KEY is shorter than {MIN_SECRET_KEY_CHARS} characters; {how}",
+                key="settings.secret_key_short",
+            )
+
+
+#: Secret keys printed in examples and old configurations: whoever has read them could sign cookies.
+KNOWN_SECRET_KEYS = frozenset(
+    {"change-me", "changeme", "change_me", "secret", "secret-key", "test-secret", "dev", "development", "demo"}
+)
+#: Shortest accepted secret key [characters] (32 hex digits are 128 bits).
+MIN_SECRET_KEY_CHARS = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +116,10 @@ class MqttSettings:
     host, port: the broker (``CONTEST_MQTT_HOST`` 127.0.0.1, ``CONTEST_MQTT_PORT`` 1883)
     username, password: the ingest user of the broker's password file (``CONTEST_MQTT_USERNAME``,
         ``CONTEST_MQTT_PASSWORD``); it may subscribe to every device topic
-    client_id: stable id, so the broker keeps the persistent session across restarts
-        (``CONTEST_MQTT_CLIENT_ID``, default ``contest-ingest``); several workers need different ids
+    client_id: the MQTT client id (``CONTEST_MQTT_CLIENT_ID``); default: the username. The shipped
+        broker replaces every client id by the client's username (``use_username_as_clientid``), so
+        no device can take over the worker's session; the persistent session belongs to the username,
+        and several workers (``share_group``) each need a username of their own
     share_group: when set, subscribe as ``$share/<group>/<topic>`` so several workers split the load
         (``CONTEST_MQTT_SHARE_GROUP``)
     topics: comma-separated subscriptions (``CONTEST_MQTT_TOPICS``, default every device family)
@@ -84,13 +133,16 @@ class MqttSettings:
         (``CONTEST_MQTT_RECEIVE_MAXIMUM``, default 10000); must exceed batch_max, since acks wait for commit
     timezone: zone of device clocks that send local time without offset (Tasmota), default Europe/Berlin
     max_future_s: readings stamped further than this in the future are rejected [s] (default 1 day)
+    leaderboard_username, leaderboard_password: the broker user that publishes the retained
+        leaderboards (``CONTEST_MQTT_LEADERBOARD_USERNAME``, ``…_PASSWORD``); a user of its own, since
+        a connection with the worker's username would take over the worker's session; unset: no feed
     """
 
     host: str = "127.0.0.1"
     port: int = 1883
     username: str | None = None
     password: str | None = None
-    client_id: str = "contest-ingest"
+    client_id: str | None = None
     share_group: str | None = None
     topics: tuple[str, ...] = (
         "tele/+/SENSOR",
@@ -111,6 +163,13 @@ class MqttSettings:
     receive_maximum: int = 10_000
     timezone: str = "Europe/Berlin"
     max_future_s: int = 24 * 3600
+    leaderboard_username: str | None = None
+    leaderboard_password: str | None = None
+
+    @property
+    def session_id(self) -> str:
+        """The client id the worker connects with (its username unless one is given)."""
+        return self.client_id or self.username or "contest-ingest"
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,8 +210,14 @@ def load_settings() -> Settings:
         host=_env("CONTEST_WEB_HOST", "127.0.0.1"),
         port=_env_int("CONTEST_WEB_PORT", 8000),
         secret_key=os.environ.get("CONTEST_SECRET_KEY") or secrets.token_hex(32),
+        secret_key_given=bool(os.environ.get("CONTEST_SECRET_KEY")),
         max_upload_bytes=_env_int("CONTEST_MAX_UPLOAD_BYTES", 20 * 1024 * 1024),
         upload_dir=_env("CONTEST_UPLOAD_DIR", "var/uploads"),
+        widget_frame_ancestors=_env("CONTEST_WIDGET_FRAME_ANCESTORS", "*"),
+        timeout_keep_alive_s=_env_int("CONTEST_WEB_KEEP_ALIVE_S", 5),
+        limit_concurrency=_env_int("CONTEST_WEB_LIMIT_CONCURRENCY", 1000),
+        header_timeout_s=_env_int("CONTEST_WEB_HEADER_TIMEOUT_S", 10),
+        max_header_bytes=_env_int("CONTEST_WEB_MAX_HEADER_BYTES", 16 * 1024),
     )
     defaults = MqttSettings()
     topics = os.environ.get("CONTEST_MQTT_TOPICS")
@@ -161,7 +226,7 @@ def load_settings() -> Settings:
         port=_env_int("CONTEST_MQTT_PORT", defaults.port),
         username=os.environ.get("CONTEST_MQTT_USERNAME") or None,
         password=os.environ.get("CONTEST_MQTT_PASSWORD") or None,
-        client_id=_env("CONTEST_MQTT_CLIENT_ID", defaults.client_id),
+        client_id=os.environ.get("CONTEST_MQTT_CLIENT_ID") or None,
         share_group=os.environ.get("CONTEST_MQTT_SHARE_GROUP") or None,
         topics=tuple(t.strip() for t in topics.split(",") if t.strip()) if topics else defaults.topics,
         session_expiry_s=_env_int("CONTEST_MQTT_SESSION_EXPIRY_S", defaults.session_expiry_s),
@@ -171,6 +236,8 @@ def load_settings() -> Settings:
         receive_maximum=_env_int("CONTEST_MQTT_RECEIVE_MAXIMUM", defaults.receive_maximum),
         timezone=_env("CONTEST_MQTT_TIMEZONE", defaults.timezone),
         max_future_s=_env_int("CONTEST_MQTT_MAX_FUTURE_S", defaults.max_future_s),
+        leaderboard_username=os.environ.get("CONTEST_MQTT_LEADERBOARD_USERNAME") or None,
+        leaderboard_password=os.environ.get("CONTEST_MQTT_LEADERBOARD_PASSWORD") or None,
     )
     scheduler = SchedulerSettings(
         enabled=_env("CONTEST_SCHEDULER_ENABLED", "1").lower() not in ("0", "false", "no"),

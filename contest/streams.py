@@ -369,6 +369,29 @@ class StreamService:
             ).first()
         return (row[0], float(row[1])) if row else None
 
+    def has_register_value(self, meter_id: int, since: dt.datetime | None, energy_kwh: float) -> bool:
+        """Whether the register series starting after ``since`` holds the value ``energy_kwh`` [kWh]
+        (a redelivered message without a device time repeats a stored value at a later time)."""
+        tolerance = 1e-9 * max(1.0, abs(energy_kwh))
+        where = [
+            Reading.meter_id == meter_id,
+            Reading.kind == KIND_REGISTER,
+            Reading.energy_kwh.between(energy_kwh - tolerance, energy_kwh + tolerance),
+        ]
+        if since is not None:
+            where.append(Reading.ts_utc > since)
+        with self.db.session() as session:
+            return session.execute(select(Reading.ts_utc).where(*where).limit(1)).first() is not None
+
+    def reachable(self) -> bool:
+        """Whether the database answers at all: tells an outage (retry later) from a batch it refuses."""
+        try:
+            with self.db.session() as session:
+                session.execute(select(1))
+        except Exception:
+            return False
+        return True
+
     def last_seen(self, device: str) -> list[DeviceMessage]:
         """The last message of each channel of ``device`` the worker parsed, newest first."""
         with self.db.session() as session:

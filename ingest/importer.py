@@ -14,7 +14,16 @@ import pandas as pd
 from contest.db import Database
 from contest.domain import ImportReport, MeterContext, UploadPreview
 from contest.errors import CsvFormatError
-from contest.readings import ENERGY_KWH, KIND, KIND_REGISTER, LINE_NO, TS_UTC, Rejection
+from contest.readings import (
+    BOUND_KEY,
+    BOUND_REASON,
+    ENERGY_KWH,
+    KIND,
+    KIND_REGISTER,
+    LINE_NO,
+    TS_UTC,
+    Rejection,
+)
 from contest.services import MeterService, ReadingService
 from ingest.csv_parse import ParsedCsv, parse_csv
 
@@ -98,6 +107,25 @@ def _reject_outside_validity(parsed: ParsedCsv, ctx: MeterContext, data: bytes) 
     return replace(parsed, readings=readings.loc[~outside].reset_index(drop=True), rejections=rejections)
 
 
+def _reject_out_of_bounds(parsed: ParsedCsv, problems: pd.DataFrame, data: bytes) -> ParsedCsv:
+    """Rows outside the bounds every reading keeps (``contest.readings.out_of_bounds``: time, interval
+    length, energy, register rises) are rejected with their line and reason, before the preview
+    shows the file and before anything is stored."""
+    if problems.empty:
+        return parsed
+    readings = parsed.readings
+    lines = data.decode(parsed.dialect.encoding, errors="replace").splitlines()
+    extra = tuple(
+        Rejection(int(n), lines[int(n) - 1] if 0 < int(n) <= len(lines) else "", str(why), str(key))
+        for n, why, key in zip(
+            readings.loc[problems.index, LINE_NO], problems[BOUND_REASON], problems[BOUND_KEY], strict=True
+        )
+    )
+    rejections = tuple(sorted((*parsed.rejections, *extra), key=lambda r: r.line_no or 0))
+    kept = readings.drop(index=problems.index).reset_index(drop=True)
+    return replace(parsed, readings=kept, rejections=rejections)
+
+
 def total_kwh(readings: pd.DataFrame) -> float:
     """Energy a file accounts for [kWh]: the sum of interval values plus the increases of registers
     (a register that falls is a reset or meter swap and adds nothing)."""
@@ -120,7 +148,8 @@ class CsvImporter:
     def _parse(self, data: bytes, ctx: MeterContext) -> ParsedCsv:
         parsed = parse_csv(data, tz=ctx.timezone, carrier=ctx.carrier, gas=ctx.gas)
         _check_period(parsed, ctx)
-        return _reject_outside_validity(parsed, ctx, data)
+        parsed = _reject_outside_validity(parsed, ctx, data)
+        return _reject_out_of_bounds(parsed, self.readings.out_of_bounds(ctx, parsed.readings), data)
 
     def preview(self, data: bytes, meter_external_id: str, *, filename: str | None = None) -> UploadPreview:
         """Parse without storing: what the upload page shows before the household confirms."""

@@ -20,16 +20,20 @@ TOPIC = "contests/{slug}/leaderboard"
 
 
 class RetainedLeaderboardPublisher:
-    """``PublishingService.on_published`` hook: QoS 1, retained, reconnecting in the background."""
+    """``PublishingService.on_published`` hook: QoS 1, retained, reconnecting in the background.
+
+    It connects as the leaderboard user (``settings.leaderboard_username``), never as the ingest worker:
+    the broker makes the username the client id, so that would take over the worker's session."""
 
     def __init__(self, settings: MqttSettings) -> None:
+        username = settings.leaderboard_username
         self.client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=f"{settings.client_id}-publisher",
+            client_id=username or "contest-leaderboard",
             protocol=mqtt.MQTTv5,
         )
-        if settings.username:
-            self.client.username_pw_set(settings.username, settings.password)
+        if username:
+            self.client.username_pw_set(username, settings.leaderboard_password)
         self.client.reconnect_delay_set(1, 30)
         self.connected = threading.Event()
         self.client.on_connect = lambda c, u, f, rc, p: self.connected.set() if not rc.is_failure else None

@@ -27,7 +27,14 @@ from paho.mqtt.properties import Properties
 
 from contest.db import Database
 from contest.errors import PayloadError
-from contest.readings import DIRECTION_IMPORT, KIND_REGISTER, DeviceReading
+from contest.readings import (
+    DIRECTION_IMPORT,
+    KEY_REGISTER_RISE_TOO_FAST,
+    KIND_REGISTER,
+    DeviceReading,
+    reading_problem,
+    register_rise_problem,
+)
 from contest.settings import MqttSettings
 from contest.streams import (
     ANY_CHANNEL,
@@ -39,12 +46,21 @@ from contest.streams import (
     StreamService,
 )
 from contest.units import energy_factor_to_kwh
-from ingest.payloads import parse_message
+from ingest.identity import sender_problem
+from ingest.payloads import MAX_PAYLOAD_BYTES, parse_message
+from ingest.payloads.common import KEY_TOO_LARGE
 
 log = logging.getLogger(__name__)
 
 #: A register that falls below this share of its last value is a reset or swap, not a misread.
 RESET_FRACTION = 0.01
+
+#: Of a payload over MAX_PAYLOAD_BYTES only its start is kept (for the rejected store) [bytes]: the
+#: broker lets larger messages through (up to its max_packet_size) so that they are refused visibly.
+KEEP_OVERSIZE_BYTES = 4096
+
+#: Rejection key of a message the database would not take (found by storing its batch in halves).
+KEY_STORE_FAILED = "mqtt.store_failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +72,26 @@ class Message:
     mid: int
     qos: int
     received_at: dt.datetime
+    #: the payload's size when it was over MAX_PAYLOAD_BYTES and only its start was kept [bytes]
+    oversize_bytes: int | None = None
+    #: which connection of the worker delivered it: its message id means something only on that one
+    connection: int = 0
 
     @classmethod
-    def from_paho(cls, msg: mqtt.MQTTMessage, received_at: dt.datetime) -> Message:
-        return cls(msg.topic, bytes(msg.payload), msg.mid, msg.qos, received_at)
+    def from_paho(cls, msg: mqtt.MQTTMessage, received_at: dt.datetime, connection: int = 0) -> Message:
+        payload = msg.payload
+        if len(payload) > MAX_PAYLOAD_BYTES:
+            # Keep the queue small: such a message is refused anyway, its start tells staff what it was.
+            return cls(
+                msg.topic,
+                bytes(payload[:KEEP_OVERSIZE_BYTES]),
+                msg.mid,
+                msg.qos,
+                received_at,
+                len(payload),
+                connection,
+            )
+        return cls(msg.topic, bytes(payload), msg.mid, msg.qos, received_at, None, connection)
 
 
 @dataclass
@@ -72,6 +104,10 @@ class WorkerStats:
     rejected: int = 0
     ignored_export: int = 0
     batches: int = 0
+    #: messages neither stored nor kept as rejected (the database refused even the rejection)
+    dropped: int = 0
+    #: stored, but delivered on an earlier connection: not acked by a stale id (the broker redelivers)
+    unacked_old_connection: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
 
 
@@ -87,6 +123,8 @@ class MqttWorker:
         self.settings = settings
         self.streams = StreamService(db)
         self.stats = WorkerStats()
+        #: how many times this worker connected (paho's thread counts; messages remember theirs)
+        self.connection = 0
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.queue: queue.Queue[Message] = queue.Queue(maxsize=settings.queue_size)
         self._stop = threading.Event()
@@ -102,7 +140,7 @@ class MqttWorker:
         s = self.settings
         client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=s.client_id,
+            client_id=s.session_id,
             protocol=mqtt.MQTTv5,
             manual_ack=True,
         )
@@ -127,6 +165,9 @@ class MqttWorker:
         if reason.is_failure:
             log.error("broker refused the connection: %s", reason)
             return
+        # Message ids belong to one connection: a message taken before this one must not be acked by its
+        # old id (it may name another message now); the broker redelivers it unacknowledged instead.
+        self.connection += 1
         prefix = f"$share/{self.settings.share_group}/" if self.settings.share_group else ""
         client.subscribe([(prefix + t, 1) for t in self.settings.topics])
 
@@ -138,7 +179,7 @@ class MqttWorker:
         if any(r.is_failure for r in reasons):
             log.error("broker refused a subscription: %s", reasons)
         self.connected.set()
-        log.info("connected to %s:%s as %s", self.settings.host, self.settings.port, self.settings.client_id)
+        log.info("connected to %s:%s as %s", self.settings.host, self.settings.port, self.settings.session_id)
 
     def _on_disconnect(
         self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
@@ -150,7 +191,7 @@ class MqttWorker:
     def _on_message(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
         # paho's network thread: convert and hand over, nothing else. put() blocks when the queue is
         # full, so paho stops reading the socket and the broker holds further messages back.
-        self.queue.put(Message.from_paho(msg, self.clock()))
+        self.queue.put(Message.from_paho(msg, self.clock(), self.connection))
 
     # --- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
@@ -206,18 +247,73 @@ class MqttWorker:
                 break
         return batch
 
-    def _write_batch_safely(self, batch: list[Message]) -> None:
-        """Write a batch; the worker never dies of bad input. If the database fails, nothing is
-        acknowledged, so the broker redelivers; we retry the same batch with backoff."""
+    def _write_batch_safely(self, batch: list[Message], *, retry_once: bool = True) -> None:
+        """Write a batch; the worker never dies of bad input and never retries one batch forever.
+
+        While the database is unreachable nothing is acknowledged and the same batch is retried with
+        backoff (the broker keeps the messages). When the database answers but refuses the batch, one
+        retry covers a passing lock; then the batch is stored in halves until the message at fault is
+        alone: it is kept as rejected (``mqtt.store_failed``) with the database's reason, the others
+        are stored."""
         delay = 0.5
         while True:
             try:
                 self.write_batch(batch)
                 return
-            except Exception:
-                log.exception("writing a batch of %d messages failed; retrying in %.1f s", len(batch), delay)
+            except Exception as exc:
+                if not self.streams.reachable():
+                    log.exception("database unreachable; retrying %d messages in %.1f s", len(batch), delay)
+                elif retry_once:
+                    retry_once = False
+                    log.warning(
+                        "writing %d messages failed (%s); retrying once", len(batch), _first_line(exc)
+                    )
+                elif len(batch) > 1:
+                    log.warning(
+                        "%d messages cannot be stored together (%s); storing them in halves to find the "
+                        "message at fault",
+                        len(batch),
+                        _first_line(exc),
+                    )
+                    half = len(batch) // 2
+                    self._write_batch_safely(batch[:half], retry_once=False)
+                    self._write_batch_safely(batch[half:], retry_once=False)
+                    return
+                else:
+                    self._reject_unstorable(batch[0], exc)
+                    return
                 time.sleep(delay)
                 delay = min(delay * 2, 30.0)
+
+    def _reject_unstorable(self, msg: Message, exc: BaseException) -> None:
+        """Keep a message the database refused as rejected, with the database's reason, and acknowledge it."""
+        log.error("message on %s cannot be stored (%s); kept as rejected", msg.topic, _first_line(exc))
+        rejection = StreamRejection(
+            msg.topic,
+            msg.payload,
+            f"the database refused this message: {_first_line(exc)}",
+            KEY_STORE_FAILED,
+            msg.received_at,
+        )
+        try:
+            self.streams.store([], [rejection])
+        except Exception:
+            # Not even the rejection fits (the database answers, so it is this message): say so loudly
+            # rather than block every device behind it.
+            log.exception("could not keep the message on %s as rejected either; dropping it", msg.topic)
+            self.stats.dropped += 1
+        else:
+            self.stats.rejected += 1
+            self.stats.reasons[KEY_STORE_FAILED] += 1
+        self.stats.received += 1
+        self._ack(msg)
+
+    def _ack(self, msg: Message) -> None:
+        """Acknowledge a stored (or kept as rejected) message, on the connection that delivered it only."""
+        if msg.qos > 0 and msg.connection == self.connection:
+            self.client.ack(msg.mid, msg.qos)
+        elif msg.qos > 0:
+            self.stats.unacked_old_connection += 1
 
     def _binding(self, device: str, channel: str, direction: str) -> BoundMeter | None:
         if time.monotonic() - self._bindings_loaded_at > 5.0:  # staff may bind devices while we run
@@ -239,7 +335,22 @@ class MqttWorker:
         now = self.clock()
         max_future = dt.timedelta(seconds=self.settings.max_future_s)
         last_seen: dict[tuple[int, dt.datetime | None], tuple[dt.datetime, float] | None] = {}
+        #: register values of this batch per series (a redelivery may follow its original in one batch)
+        values: dict[tuple[int, dt.datetime | None], set[float]] = {}
+        not_devices = frozenset({self.settings.username}) if self.settings.username else frozenset()
         for msg in batch:
+            if msg.oversize_bytes is not None:
+                rejections.append(
+                    StreamRejection(
+                        msg.topic,
+                        msg.payload,
+                        f"payload of {msg.oversize_bytes} bytes is larger than {MAX_PAYLOAD_BYTES}: not a meter "
+                        f"message (its first {len(msg.payload)} bytes are kept)",
+                        KEY_TOO_LARGE,
+                        msg.received_at,
+                    )
+                )
+                continue
             try:
                 readings = parse_message(
                     msg.topic, msg.payload, tz=self.settings.timezone, received_at=msg.received_at
@@ -257,8 +368,18 @@ class MqttWorker:
                     )
                 )
                 continue
+            # Identity comes from the connection: the broker authenticated the username the ACL binds
+            # to the topic; a payload naming another device is refused, whole, and kept.
+            foreign = (
+                sender_problem(msg.topic, {r.device for r in readings}, not_devices) if readings else None
+            )
+            if foreign is not None:
+                rejections.append(
+                    StreamRejection(msg.topic, msg.payload, foreign[1], foreign[0], msg.received_at)
+                )
+                continue
             for r in readings:
-                problem = self._check(r, msg, now, max_future, last_seen)
+                problem = self._check(r, msg, now, max_future, last_seen, values)
                 if isinstance(problem, StreamRejection):
                     rejections.append(problem)
                     seen.append(_seen(r, msg, problem.meter_id, problem))
@@ -272,8 +393,7 @@ class MqttWorker:
         for key in [k for k in self._last_register if k[0] in meters]:
             del self._last_register[key]  # reload after this batch
         for msg in batch:
-            if msg.qos > 0:
-                self.client.ack(msg.mid, msg.qos)
+            self._ack(msg)
         self.stats.received += len(batch)
         self.stats.stored += stored
         self.stats.duplicates += len(rows) - stored
@@ -288,6 +408,7 @@ class MqttWorker:
         now: dt.datetime,
         max_future: dt.timedelta,
         last_seen: dict[tuple[int, dt.datetime | None], tuple[dt.datetime, float] | None],
+        values: dict[tuple[int, dt.datetime | None], set[float]],
     ) -> StreamRow | StreamRejection | None:
         bound = self._binding(r.device, r.channel, r.direction)
         if bound is None:
@@ -344,6 +465,11 @@ class MqttWorker:
                 msg.received_at,
                 bound.meter_id,
             )
+        # The bounds every reading keeps, whatever its source (contest.readings): time, interval length
+        # and power, register size; a rise faster than a household can draw is judged below.
+        problem = reading_problem(ts, energy_kwh, r.kind, r.duration_s, now=now)
+        if problem is not None:
+            return StreamRejection(msg.topic, msg.payload, problem[1], problem[0], msg.received_at, bound.meter_id)
         if r.kind == KIND_REGISTER:
             # "Went backwards" is judged within the device's own register series only.
             series = (bound.meter_id, bound.series_start)
@@ -354,9 +480,13 @@ class MqttWorker:
             last = last_seen[series]
             if last is not None:
                 last_ts, last_value = last
-                if r.ts_utc is None and energy_kwh == last_value:
-                    # No device time: a redelivered message would get a new receive time; the value
-                    # repeats the last one, so it adds nothing (and storing it twice is what we avoid).
+                if r.ts_utc is None and (
+                    energy_kwh == last_value
+                    or (energy_kwh < last_value and self._seen_value(series, energy_kwh, values))
+                ):
+                    # No device time: a QoS 1 redelivery gets a new receive time, so an older value
+                    # reappears later. A value the series already holds adds nothing: a duplicate, not
+                    # a register that went backwards (a value never seen below the last still is).
                     self.stats.duplicates += 1
                     return None
                 if ts > last_ts and energy_kwh < last_value and energy_kwh >= last_value * RESET_FRACTION:
@@ -368,9 +498,25 @@ class MqttWorker:
                         msg.received_at,
                         bound.meter_id,
                     )
+                if ts > last_ts and (why := register_rise_problem(last_ts, last_value, ts, energy_kwh)):
+                    return StreamRejection(
+                        msg.topic, msg.payload, why, KEY_REGISTER_RISE_TOO_FAST, msg.received_at, bound.meter_id
+                    )
             if last is None or ts > last[0]:
                 last_seen[series] = (ts, energy_kwh)
+            values.setdefault(series, set()).add(energy_kwh)
         return StreamRow(bound.meter_id, ts, energy_kwh, r.kind, r.duration_s)
+
+    def _seen_value(
+        self,
+        series: tuple[int, dt.datetime | None],
+        energy_kwh: float,
+        values: dict[tuple[int, dt.datetime | None], set[float]],
+    ) -> bool:
+        """Whether the register series already holds ``energy_kwh`` [kWh], stored or in this batch."""
+        if energy_kwh in values.get(series, ()):
+            return True
+        return self.streams.has_register_value(series[0], series[1], energy_kwh)
 
 
 def _seen(
@@ -392,3 +538,9 @@ def _seen(
         rejection.key if rejection else None,
         rejection.reason if rejection else None,
     )
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of an error, for reasons and logs (a database error's SQL and parameters follow)."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:200] if text else ''}"

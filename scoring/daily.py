@@ -25,10 +25,13 @@ from scoring.schema import (
     HOUSEHOLD_ID,
     KIND,
     KIND_INTERVAL,
+    MAX_SPREAD_INTERVAL_S,
     METER_DAILY_COLUMNS,
     METER_HOUSEHOLD_COLUMNS,
     METER_ID,
     METER_READING_COLUMNS,
+    SCORABLE_TIME_MAX_UTC,
+    SCORABLE_TIME_MIN_UTC,
     TS_UTC,
     FrameSchemaError,
     require_columns,
@@ -47,6 +50,7 @@ _REASONS = {
     3: "missing_energy",
     4: "bad_interval_duration",
     5: "negative_interval_energy",
+    6: "time_out_of_range",
 }
 
 _I64 = npt.NDArray[np.int64]
@@ -77,8 +81,9 @@ def daily_consumption(readings: pd.DataFrame, tz: str) -> tuple[pd.DataFrame, li
         energy_kwh: consumption on that day [kWh]
         coverage_fraction: share of the real length of the day covered by readings [0..1]; overlapping
             readings are clipped to 1 and reported (``scoring.overlapping_readings``)
-    Unusable readings (no meter, time or energy; interval with NaN/non-positive duration or negative
-    energy) are left out and counted per meter (``scoring.unusable_readings``).
+    Unusable readings (no meter, time or finite energy; interval with NaN/non-positive duration or one
+    longer than ``MAX_SPREAD_INTERVAL_S``, or negative energy) are left out and counted per meter
+    (``scoring.unusable_readings``).
     """
     require_tz(tz)
     require_columns(readings, METER_READING_COLUMNS, "readings")
@@ -89,9 +94,13 @@ def daily_consumption(readings: pd.DataFrame, tz: str) -> tuple[pd.DataFrame, li
 
     meter_code, meter_ids = pd.factorize(readings[METER_ID], sort=True)
     meter_code = meter_code.astype(np.int64)
-    ts = readings[TS_UTC].dt.tz_convert("UTC").dt.as_unit("ns")
+    ts_utc = readings[TS_UTC].dt.tz_convert("UTC")
+    # Compared before the nanosecond conversion, which a year-3000 timestamp would overflow.
+    scorable_time = ts_utc.isna() | ((ts_utc >= SCORABLE_TIME_MIN_UTC) & (ts_utc < SCORABLE_TIME_MAX_UTC))
+    ts = ts_utc.where(scorable_time).dt.as_unit("ns")
     ts_ns = np.asarray(ts.array.asi8, dtype=np.int64)
     ts_missing = np.asarray(ts.isna().to_numpy(), dtype=bool)
+    ts_out_of_range = ~np.asarray(scorable_time.to_numpy(), dtype=bool)
     energy = readings[ENERGY_KWH].to_numpy(dtype=np.float64, na_value=np.nan)
     duration_s = pd.to_numeric(readings[DURATION_S], errors="coerce").to_numpy(
         dtype=np.float64, na_value=np.nan
@@ -99,6 +108,7 @@ def daily_consumption(readings: pd.DataFrame, tz: str) -> tuple[pd.DataFrame, li
     is_interval = np.asarray((readings[KIND] == KIND_INTERVAL).to_numpy(), dtype=bool)
 
     reason = _unusable_reason(meter_code, ts_missing, energy, duration_s, is_interval)
+    reason[ts_out_of_range & (meter_code >= 0)] = 6
     findings += _unusable_findings(reason, meter_code, meter_ids)
     usable = reason == 0
 
@@ -210,7 +220,9 @@ def _unusable_reason(
     reason = np.zeros(len(meter_code), dtype=np.int8)
     # Assigned from the least to the most basic reason, so the most basic one wins.
     reason[is_interval & (energy < 0)] = 5
-    reason[is_interval & ~(duration_s > 0)] = 4  # NaN fails "> 0" too
+    # NaN fails both comparisons too; an interval longer than a year (1e12 s, inf) cannot be spread
+    # and would overflow the nanosecond timestamps of its end.
+    reason[is_interval & ~((duration_s > 0) & (duration_s <= MAX_SPREAD_INTERVAL_S))] = 4
     reason[~np.isfinite(energy)] = 3
     reason[ts_missing] = 2
     reason[meter_code < 0] = 1

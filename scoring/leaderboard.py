@@ -49,6 +49,7 @@ from scoring.schema import (
     ELECTRIC_HOT_WATER,
     ENERGY_KWH,
     EXPECTED_KWH,
+    FINDING_HOUSEHOLD_UNSCORABLE,
     FINDING_INSUFFICIENT_COVERAGE,
     FINDING_INVALID_DAILY_ENERGY,
     FINDING_INVALID_LIVING_AREA,
@@ -67,6 +68,7 @@ from scoring.schema import (
     HOUSEHOLD_RESULT_COLUMNS,
     LAST_DAY,
     LIVING_AREA_M2,
+    MAX_HOUSEHOLD_KWH_PER_DAY,
     MEMBERS,
     PERSONS,
     PLAUSIBILITY_FLAGS,
@@ -440,7 +442,7 @@ def score_contest(
     hh = households.sort_values(HOUSEHOLD_ID, kind="stable").reset_index(drop=True)
     ids = pd.Index(hh[HOUSEHOLD_ID])
     axis = _DayAxis(base_first, base_last, comp_first, comp_last)
-    energy, fingerprint_parts = _household_days(daily, ids, axis, rules, findings)
+    energy, fingerprint_parts, unscorable = _household_days(daily, ids, axis, rules, findings)
     possible = np.ones(energy.shape, dtype=bool)
     possible[:, axis.columns_of(rules.excluded_days)] = False
     temp = None
@@ -504,7 +506,8 @@ def score_contest(
         expected_peer = peer.expected_kwh(comp) if peer is not None else nan
         expected = np.where(use_peer, expected_peer, expected_own)
         actual = comp.total_kwh
-        with np.errstate(invalid="ignore", divide="ignore"):
+        # over: a tiny baseline (1e-320 kWh) overflows the share; such a household is unscorable below.
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             savings = expected - actual
             fraction = np.where(expected > 0, savings / np.where(expected > 0, expected, 1.0), np.nan)
             per_person = np.where(persons_ok, savings / np.where(persons_ok, persons, 1.0), np.nan)
@@ -523,6 +526,17 @@ def score_contest(
         half_width = z * np.sqrt(variance)
         low, high = fraction_interval(savings, expected, half_width)
         enough = np.where(use_peer, comp_enough & peer_ok, base_enough & comp_enough)
+        # Every day is bounded, but a baseline of 1e-320 kWh/day still divides to an infinite share:
+        # such a household is unscorable too, and its figures are left out rather than published.
+        broken = (expected > 0) & ~np.isfinite(fraction) & ~unscorable
+        if broken.any():
+            findings += _infinite_fraction_findings(ids, broken, expected, savings)
+            unscorable = unscorable | broken
+        if unscorable.any():
+            savings, fraction, per_person, per_m2, low, high, variance = (
+                np.where(unscorable, np.nan, v)
+                for v in (savings, fraction, per_person, per_m2, low, high, variance)
+            )
     else:
         comp_cov = nan.copy()
         expected = actual = savings = fraction = per_person = per_m2 = variance = low = high = nan
@@ -533,7 +547,7 @@ def score_contest(
     flags, plausibility_findings = check_plausibility(ids, base, comp, rules.plausibility)
     flagged = np.array([bool(f) for f in flags], dtype=bool)
     if started:
-        ranked = enough & (expected > 0)
+        ranked = enough & (expected > 0) & ~unscorable
         reason = _status_reasons(enough, ranked, use_peer, peer_ok, spec)
         under_review = ranked & flagged & (not rules.plausibility.rank_flagged)
         ranked &= ~under_review
@@ -541,6 +555,10 @@ def score_contest(
             ranked, STATUS_RANKED, np.where(under_review, STATUS_UNDER_REVIEW, STATUS_INSUFFICIENT_DATA)
         )
         reason = np.where(under_review, [f[0] if f else "" for f in flags], reason)
+        # A household whose own numbers cannot be scored is held back for the staff (its finding came
+        # from _household_days); it never stops the others' scoring.
+        status = np.where(unscorable, STATUS_UNDER_REVIEW, status)
+        reason = np.where(unscorable, FINDING_HOUSEHOLD_UNSCORABLE, reason)
         findings += _household_findings(
             ids, reason, base_cov, comp_cov, base_n, use_peer, baseline_per_day, rules
         )
@@ -730,9 +748,12 @@ def _day_ordinals(days: pd.Series, what: str) -> npt.NDArray[np.int64]:
 
 def _household_days(
     daily: pd.DataFrame, ids: pd.Index, axis: _DayAxis, rules: ScoringRules, findings: list[Finding]
-) -> tuple[_F64, list[tuple[str, bytes]]]:
+) -> tuple[_F64, list[tuple[str, bytes]], npt.NDArray[np.bool_]]:
     """The day matrix (households × scored days) of usable energy [kWh], NaN where a day has no data;
-    and the canonical bytes of the daily input it was built from (for the fingerprint)."""
+    the canonical bytes of the daily input it was built from (for the fingerprint); and which
+    households are unscorable: a covered day above ``MAX_HOUSEHOLD_KWH_PER_DAY`` (1e300 from a broken
+    register, +inf) is no household's consumption, so all their days count as no data and the
+    household gets a ``scoring.household_unscorable`` finding. Every later sum then stays finite."""
     households, days = len(ids), len(axis)
     code = (
         np.asarray(ids.get_indexer(daily[HOUSEHOLD_ID]), dtype=np.int64)
@@ -777,14 +798,19 @@ def _household_days(
         raw_coverage[where] = summed[COVERAGE_FRACTION].to_numpy(dtype=np.float64)
 
     covered = _at_least(raw_coverage, rules.min_day_coverage_fraction)
-    energy_ok = np.isfinite(raw_energy) & (raw_energy >= 0)
-    bad = np.flatnonzero(covered & ~energy_ok)
+    energy_ok = np.isfinite(raw_energy) & (raw_energy >= 0) & (raw_energy <= MAX_HOUSEHOLD_KWH_PER_DAY)
+    impossible = covered & (raw_energy > MAX_HOUSEHOLD_KWH_PER_DAY)  # +inf too
+    unscorable: npt.NDArray[np.bool_] = np.asarray(impossible.reshape(households, days).any(axis=1))
+    if unscorable.any():
+        findings += _unscorable_findings(ids, impossible.reshape(households, days), raw_energy, axis)
+    bad = np.flatnonzero(covered & ~energy_ok & ~impossible)
     if len(bad):
         bad_days = pd.DataFrame(
             {HOUSEHOLD_ID: ids.take(bad // days), DAY: axis.days[bad % days].astype("datetime64[us]")}
         )
         findings += _invalid_energy_findings(bad_days)
     usable = np.where(covered & energy_ok, raw_energy, np.nan).reshape(households, days)
+    usable[unscorable, :] = np.nan
     unknown = pd.Series(daily.loc[~known, HOUSEHOLD_ID].astype(str).unique()).sort_values().to_numpy()
     parts = [
         ("days", array_bytes(axis.ordinals)),
@@ -792,7 +818,57 @@ def _household_days(
         ("daily_coverage_fraction", array_bytes(raw_coverage)),
         ("unknown_households", f"{int((~known).sum())}:{'|'.join(unknown)}".encode()),
     ]
-    return usable, parts
+    return usable, parts, unscorable
+
+
+def _infinite_fraction_findings(
+    ids: pd.Index, broken: npt.NDArray[np.bool_], expected: _F64, savings: _F64
+) -> list[Finding]:
+    return [
+        Finding(
+            key=FINDING_HOUSEHOLD_UNSCORABLE,
+            detail=(
+                f"Household {plain_value(ids[i])} cannot be scored: its savings of {savings[i]:g} kWh against an "
+                f"expected {expected[i]:g} kWh is no finite share. It is held back for review; check its "
+                "meter's readings in the baseline period."
+            ),
+            subject=f"household:{plain_value(ids[i])}",
+            data={"reason": "savings_fraction_not_finite", "expected_kwh": float(expected[i])},
+        )
+        for i in np.flatnonzero(broken)
+    ]
+
+
+def _unscorable_findings(
+    ids: pd.Index, impossible: npt.NDArray[np.bool_], raw_energy: _F64, axis: _DayAxis
+) -> list[Finding]:
+    energy = raw_energy.reshape(impossible.shape)
+    findings = []
+    for i in np.flatnonzero(impossible.any(axis=1)):
+        household_id = plain_value(ids[i])
+        cols = np.flatnonzero(impossible[i])
+        first = pd.Timestamp(axis.days[cols[0]]).date().isoformat()
+        highest = float(energy[i, cols].max())
+        findings.append(
+            Finding(
+                key=FINDING_HOUSEHOLD_UNSCORABLE,
+                detail=(
+                    f"Household {household_id} cannot be scored: {len(cols)} day(s) with more energy than a "
+                    f"household connection can draw (up to {highest:g} kWh on one day, first {first}; at most "
+                    f"{MAX_HOUSEHOLD_KWH_PER_DAY:g} kWh per day are possible). It is held back for review; "
+                    "check its meter's readings."
+                ),
+                subject=f"household:{household_id}",
+                data={
+                    "reason": "daily_energy_above_physical_limit",
+                    "days": len(cols),
+                    "first_day": first,
+                    "max_kwh": highest if math.isfinite(highest) else str(highest),
+                    "limit_kwh_per_day": MAX_HOUSEHOLD_KWH_PER_DAY,
+                },
+            )
+        )
+    return findings
 
 
 def _mark_absences(

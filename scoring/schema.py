@@ -244,3 +244,24 @@ FINDING_DROP_TO_ZERO = "scoring.drop_to_zero"  # consumption fell from normal to
 FINDING_INVALID_LIVING_AREA = "scoring.invalid_living_area"  # living area missing or <= 0: no per-m² value
 FINDING_UNKNOWN_ABSENCE = "scoring.unknown_absence_household"  # absences of households not in the contest
 PLAUSIBILITY_FINDINGS = (FINDING_HIGH_DAY, FINDING_POSSIBLE_VACANCY, FINDING_DROP_TO_ZERO)
+
+# --- physical bounds: scoring survives any stored data (issue 11) --------------------------------
+#: The most power one household can draw [kW]. The largest house connection of a German home is
+#: 3 × 63 A at 230 V ≈ 43.5 kW (heat pump and wallbox included); a home's gas boiler or heat-network
+#: station stays below ~50 kW. 100 kW is more than twice that: only broken data is above it. The edge
+#: (``contest.readings``) rejects readings beyond it; scoring checks it again for data stored before.
+MAX_HOUSEHOLD_POWER_KW = 100.0
+#: The most energy one household day can hold [kWh]: the longest local day (25 h, when summer time
+#: ends) at ``MAX_HOUSEHOLD_POWER_KW``. A day above it makes its household unscorable.
+MAX_HOUSEHOLD_KWH_PER_DAY = MAX_HOUSEHOLD_POWER_KW * 25.0
+#: The longest interval daily consumption spreads over days [s]: a yearly bill (366 days). A longer
+#: one (or a length beyond what a timestamp can hold, e.g. 1e12 s) is an unusable reading, not a crash.
+MAX_SPREAD_INTERVAL_S = 366 * 86_400.0
+#: Times daily consumption can place a reading at [UTC]: pandas' nanosecond timestamps end in April
+#: 2262, and an interval of up to MAX_SPREAD_INTERVAL_S must still end before that. A reading outside
+#: (a year-3000 device clock stored before the bounds existed) is an unusable reading, not an overflow.
+SCORABLE_TIME_MIN_UTC = pd.Timestamp("1700-01-01", tz="UTC")
+SCORABLE_TIME_MAX_UTC = pd.Timestamp("2260-01-01", tz="UTC")
+#: A household whose days cannot be scored (a day above MAX_HOUSEHOLD_KWH_PER_DAY, or not a finite
+#: number): it is listed under review with this key as reason; the others are scored as usual.
+FINDING_HOUSEHOLD_UNSCORABLE = "scoring.household_unscorable"

@@ -19,6 +19,9 @@ from tests.servers import free_port
 ROOT = Path(__file__).resolve().parents[1]
 INGEST_USER = "contest-ingest"
 INGEST_PASSWORD = "ingest-secret"
+#: the leaderboard publisher's user (the broker makes usernames client ids: one user per connection)
+LEADERBOARD_USER = "contest-leaderboard"
+LEADERBOARD_PASSWORD = "leaderboard-secret"
 
 
 @dataclass
@@ -71,8 +74,11 @@ class Broker:
 
 
 @contextmanager
-def mosquitto(devices: dict[str, str] | None = None) -> Iterator[Broker]:
-    """Start Mosquitto on 127.0.0.1 and a random free port with the project's configuration."""
+def mosquitto(devices: dict[str, str] | None = None, workers: tuple[str, ...] = ()) -> Iterator[Broker]:
+    """Start Mosquitto on 127.0.0.1 and a random free port with the project's configuration.
+
+    workers: usernames of further ingest workers (password INGEST_PASSWORD), each with the ingest
+    user's read access, as the README tells operators to add them for a shared subscription."""
     directory = Path(tempfile.mkdtemp(prefix="contest-mqtt-"))
     (directory / "data").mkdir()
     port = free_port()
@@ -88,13 +94,18 @@ def mosquitto(devices: dict[str, str] | None = None) -> Iterator[Broker]:
     if os.geteuid() == 0:
         conf += "\n# tests run as root: keep root instead of switching to the mosquitto user\nuser root\n"
     (directory / "mosquitto.conf").write_text(conf)
-    shutil.copy(ROOT / "deploy" / "mosquitto" / "acl", directory / "acl")
+    acl = (ROOT / "deploy" / "mosquitto" / "acl").read_text()
+    acl += "".join(f"\nuser {worker}\ntopic read #\n" for worker in workers)
+    (directory / "acl").write_text(acl)
     subprocess.run(
         ["mosquitto_passwd", "-c", "-b", str(directory / "passwords"), INGEST_USER, INGEST_PASSWORD],
         check=True,
         capture_output=True,
     )
     broker = Broker("127.0.0.1", port, directory, {INGEST_USER: INGEST_PASSWORD})
+    broker.add_user(LEADERBOARD_USER, LEADERBOARD_PASSWORD)
+    for worker in workers:
+        broker.add_user(worker, INGEST_PASSWORD)
     for user, password in (devices or {}).items():
         broker.add_user(user, password)
     broker.start()

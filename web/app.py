@@ -8,6 +8,7 @@ from pathlib import Path
 
 from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
+from litestar.config.response_cache import ResponseCacheConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
@@ -28,11 +29,12 @@ from contest.settings import WebSettings
 from contest.streams import StreamService
 from web.admin import AdminApi, AdminDeps, AdminPage
 from web.auth import SessionSigner
-from web.controllers import LeaderboardApi, PublicPages
+from web.controllers import LeaderboardApi, PublicPages, cacheable_response
 from web.errors import EXCEPTION_HANDLERS
 from web.i18n import remember_language
 from web.pending import PendingUploads
 from web.portal import Portal, PortalDeps
+from web.security import refuse_nul_in_path, security_headers
 
 HERE = Path(__file__).parent
 
@@ -55,12 +57,13 @@ def create_app(
     web = web or WebSettings()
     contests = ContestService(db)
     boards = publishing or PublishingService(db, clock=clock)
+    households = HouseholdService(db)
     portal = PortalDeps(
-        households=HouseholdService(db),
+        households=households,
         readings=ReadingService(db),
         importer=importer,
         pending=PendingUploads(Path(web.upload_dir)),
-        signer=SessionSigner(web.secret_key),
+        signer=SessionSigner(web.secret_key, households),
         max_upload_bytes=web.max_upload_bytes,
         publishing=boards,
         absences=AbsenceService(db),
@@ -113,5 +116,9 @@ def create_app(
         # Slightly above the upload limit so an oversized file gets our clear message, not a bare 413.
         request_max_body_size=web.max_upload_bytes + 1024 * 1024,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        # Pages are cached by snapshot and page (controllers.snapshot_cache_key); nothing else is stored.
+        response_cache_config=ResponseCacheConfig(cache_response_filter=cacheable_response),
+        before_send=[security_headers(web.widget_frame_ancestors)],
+        before_request=refuse_nul_in_path,
         debug=False,
     )

@@ -9,12 +9,14 @@ from typing import Annotated, Any
 
 import anyio
 from litestar import Controller, MediaType, Request, get
+from litestar.config.response_cache import default_do_cache_predicate
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Template
 from litestar.response.base import ASGIResponse
 from litestar.serialization import encode_json
+from litestar.types import HTTPScope
 
 from contest.domain import LeaderboardView
 from contest.errors import ContestError
@@ -53,21 +55,49 @@ def _match_category(value: str | None, categories: tuple[str, ...]) -> str | Non
     return plus if plus in categories else value
 
 
+#: Cache keys of responses that must not be stored (see :func:`cacheable_response`).
+UNCACHED = "uncached|"
+
+
+def _page_choice(request: Request[Any, Any, Any], view: LeaderboardView) -> tuple[str | None, int, int]:
+    """The leaderboard page's category (None: everybody), page number and number of pages, from the
+    query string: page numbers are clamped to the pages there are, so the cache has one entry each."""
+    category = _match_category(request.query_params.get("category"), view.categories)
+    listed = view.households if category is None else view.in_category(category)
+    pages = max(1, -(-len(listed) // PAGE_SIZE))
+    page = min(max(1, _int(request.query_params.get("page"), 1)), pages)
+    return category, page, pages
+
+
 def snapshot_cache_key(request: Request[Any, Any, Any]) -> str:
-    """Cache key of responses that depend only on the newest snapshot, the season's state of today
-    and the language. A draft (no public page) or an unknown slug is not cached."""
+    """Cache key of responses that depend only on the newest snapshot, the season's state of today,
+    the language and the known query parameters (page, category): anything else in the query string
+    is left out, so the number of keys is bounded by the contests' pages, not by what visitors send.
+    A draft, an unknown slug or an unknown category is not cached (:data:`UNCACHED`)."""
     slug = request.path_params.get("slug", "")
     publishing: PublishingService = request.app.state.publishing
     try:
         season = publishing.public_season(slug)
+        snapshot_id, view = publishing.latest_with_id(slug)
     except ContestError:
-        return f"uncached|{id(request)}"
+        return f"{UNCACHED}{id(request)}"
+    category, page, _ = _page_choice(request, view)
+    if category is not None and category not in view.categories:
+        return f"{UNCACHED}{id(request)}"
     now = publishing.clock()
     day = season.today(now).isoformat()
     return (
-        f"{request.url.path}?{request.url.query}|{_lang(request)}|{publishing.current_id(slug)}"
+        f"{request.url.path}|{_lang(request)}|{category or ''}|{page}|{snapshot_id}"
         f"|{season.public_state(now)}|{season.hold_open}|{day}"
     )
+
+
+def cacheable_response(scope: HTTPScope, status_code: int) -> bool:
+    """Whether the response cache stores a response: a success whose key is not :data:`UNCACHED`."""
+    if not default_do_cache_predicate(scope, status_code):
+        return False
+    builder = getattr(scope["route_handler"], "cache_key_builder", None)
+    return builder is None or not builder(Request(scope)).startswith(UNCACHED)
 
 
 def _lang(request: Request[Any, Any, Any]) -> str:
@@ -137,11 +167,8 @@ class PublicPages(Controller):
         snapshot_id, view = boards.latest_with_id(slug)
         season_shown = show_season(season, view, boards.clock(), lang)
         categories = view.categories
-        category = _match_category(request.query_params.get("category"), categories)
+        category, page, pages = _page_choice(request, view)
         listed = view.households if category is None else view.in_category(category)
-        page = max(1, _int(request.query_params.get("page"), 1))
-        pages = max(1, -(-len(listed) // PAGE_SIZE))
-        page = min(page, pages)
         shown = listed[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         c = view.contest
         total_days = (c.competition_end - c.competition_start).days + 1

@@ -96,7 +96,20 @@ def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) ->
     )
 
 
+def recursion_error_handler(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    # JSON nested deeper than the decoder's stack (50,000 "[") is bad input, not a server fault.
+    if "deserializ" in str(exc) or "decod" in str(exc):
+        return _respond(
+            request,
+            400,
+            "http.too_deeply_nested",
+            "Die Daten sind zu tief verschachtelt. / The data is nested too deeply.",
+        )
+    return unexpected_error_handler(request, exc)
+
+
 EXCEPTION_HANDLERS = {
+    RecursionError: recursion_error_handler,
     ContestError: contest_error_handler,
     HTTPException: http_error_handler,
     Exception: unexpected_error_handler,

@@ -30,10 +30,17 @@ class PendingUploads:
     def put(self, household_id: int, meter_external_id: str, filename: str | None, data: bytes) -> str:
         self._expire()
         token = secrets.token_urlsafe(18)
-        (self.directory / f"{token}.bin").write_bytes(data)
-        meta = {"household_id": household_id, "meter": meter_external_id, "filename": filename}
-        (self.directory / f"{token}.json").write_text(json.dumps(meta), encoding="utf-8")
+        self._write(PendingUpload(token, household_id, meter_external_id, filename, data))
         return token
+
+    def restore(self, pending: PendingUpload) -> None:
+        """Put back an upload taken for an import that failed, under the same token."""
+        self._write(pending)
+
+    def _write(self, p: PendingUpload) -> None:
+        (self.directory / f"{p.token}.bin").write_bytes(p.data)
+        meta = {"household_id": p.household_id, "meter": p.meter_external_id, "filename": p.filename}
+        (self.directory / f"{p.token}.json").write_text(json.dumps(meta), encoding="utf-8")
 
     def take(self, token: str, household_id: int) -> PendingUpload:
         """The pending upload, removed from the store; only for the household that uploaded it."""

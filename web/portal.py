@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
-import io
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ from contest.ports import CsvImportPort
 from contest.publishing import PublishingService
 from contest.season import FROZEN
 from contest.services import HouseholdDataService, HouseholdService, ReadingService, update_household_settings
+from contest.spreadsheet import write_csv
 from web.auth import COOKIE, MAX_AGE_S, LoginThrottle, SessionSigner
 from web.certificate import CertificateData, render_certificate
 from web.charts import daily_bars_svg
@@ -37,6 +36,10 @@ from web.seasons import show_season
 
 #: Bytes that never occur in a text CSV; their presence means a binary file (zip, xlsx, pdf, image).
 _BINARY_MARKERS = (b"\x00", b"PK\x03\x04", b"%PDF", b"\x89PNG", b"\xff\xd8\xff")
+#: Byte order marks of UTF-16 (little and big endian).
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+#: Longest file name kept with an import [characters] (the database holds 300).
+FILENAME_MAX_CHARS = 200
 
 
 @dataclass
@@ -175,13 +178,10 @@ def describe_change(change: Change, lang: str) -> str:
 
 
 def csv_download(filename: str, header: list[str], rows: Iterable[Sequence[Any]]) -> Response[bytes]:
-    """A CSV download as German spreadsheet programs open it directly: ``;``, UTF-8 with BOM."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(header)
-    writer.writerows(rows)
+    """A CSV download as German spreadsheet programs open it directly: ``;``, UTF-8 with BOM, no cell
+    that starts a formula (:func:`contest.spreadsheet.safe_cell`)."""
     return Response(
-        ("\ufeff" + buffer.getvalue()).encode("utf-8"),
+        ("\ufeff" + write_csv(header, rows)).encode("utf-8"),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
@@ -198,12 +198,26 @@ def check_upload(data: bytes, max_bytes: int) -> None:
             key="upload.too_large",
         )
     head = data[:4096]
-    if any(marker in head for marker in _BINARY_MARKERS):
+    # UTF-16 text (Excel's "Unicode text", with its BOM) is full of NUL bytes; the importer decodes it.
+    markers = _BINARY_MARKERS[1:] if data.startswith(_UTF16_BOMS) else _BINARY_MARKERS
+    if any(marker in head for marker in markers):
         raise IngestError(
             "Das ist keine CSV-Datei (Binärdaten, z. B. Excel, ZIP oder PDF). Bitte als CSV exportieren. / "
             "This is not a CSV file (binary content such as Excel, ZIP or PDF). Please export as CSV.",
             key="upload.binary",
         )
+
+
+def upload_filename(name: str | None) -> str | None:
+    """The name an uploaded file is shown and stored with: without folders or control characters,
+    at most :data:`FILENAME_MAX_CHARS` long (the end, with the extension, is kept)."""
+    if not name:
+        return None
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    clean = "".join(ch for ch in base if ch.isprintable()).strip()
+    if len(clean) > FILENAME_MAX_CHARS:
+        clean = "…" + clean[-(FILENAME_MAX_CHARS - 1) :]
+    return clean or None
 
 
 def _form_day(text: str) -> dt.date:
@@ -246,26 +260,30 @@ class Portal(Controller):
         data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Template | Redirect:
         client = request.client.host if request.client else "unknown"
-        if portal.throttle.blocked(client):
-            return Template(
-                "portal_login.html", context=page_context(_lang(request), throttled=True), status_code=429
-            )
+        was_blocked = portal.throttle.blocked(client)
         try:
-            info = portal.households.authenticate(data.code)
+            # A correct code is let through even from a throttled address (many people share one).
+            info, session_key = portal.households.sign_in(data.code)
         except PermissionDenied:
             portal.throttle.failed(client)
+            if was_blocked:
+                return Template(
+                    "portal_login.html",
+                    context=page_context(_lang(request), throttled=True),
+                    status_code=429,
+                    headers={"Retry-After": str(portal.throttle.retry_after_s(client))},
+                )
             return Template(
                 "portal_login.html",
                 context=page_context(_lang(request), error=True),
                 status_code=403,
             )
-        portal.throttle.succeeded(client)
         return Redirect(
             "/portal/",
             cookies=[
                 Cookie(
                     key=COOKIE,
-                    value=portal.signer.dumps(info.id),
+                    value=portal.signer.dumps(info.id, session_key),
                     httponly=True,
                     samesite="lax",
                     secure=request.url.scheme == "https",  # Secure whenever served over HTTPS
@@ -274,8 +292,11 @@ class Portal(Controller):
             ],
         )
 
-    @post("/logout", sync_to_thread=False)
-    def logout(self) -> Redirect:
+    @post("/logout", sync_to_thread=True)
+    def logout(self, request: Request[Any, Any, Any], portal: NamedDependency[PortalDeps]) -> Redirect:
+        """Sign out: ends the household's sessions on every device (they share one access code)."""
+        with contextlib.suppress(PermissionDenied):  # already signed out: only the cookie goes
+            portal.households.end_sessions(portal.signer.household_id(request))
         return Redirect("/portal/", cookies=[Cookie(key=COOKIE, value="", max_age=0)])
 
     @post("/upload")
@@ -285,11 +306,11 @@ class Portal(Controller):
         portal: NamedDependency[PortalDeps],
         data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> Template:
-        household_id = portal.signer.household_id(request)
+        household_id = await anyio.to_thread.run_sync(portal.signer.household_id, request)
         # A household can only upload to its own meters: checked before anything is read.
         await anyio.to_thread.run_sync(portal.households.require_own_meter, household_id, data.meter)
         content = await data.file.read()
-        filename = data.file.filename or None
+        filename = upload_filename(data.file.filename)
         if portal.importer is None:
             raise IngestError("Uploads are not enabled on this server", key="upload.disabled")
         importer = portal.importer
@@ -320,14 +341,18 @@ class Portal(Controller):
     ) -> Template:
         household_id = portal.signer.household_id(request)
         pending = portal.pending.take(token, household_id)
-        portal.households.require_own_meter(household_id, pending.meter_external_id)
         assert portal.importer is not None
         try:
+            portal.households.require_own_meter(household_id, pending.meter_external_id)
             report = portal.importer.import_bytes(
-                pending.data, pending.meter_external_id, filename=pending.filename
+                pending.data, pending.meter_external_id, filename=upload_filename(pending.filename)
             )
         except IngestError as exc:
+            portal.pending.restore(pending)  # the household may try again
             return _home(request, portal, household_id, error=exc.message, status_code=422)
+        except Exception:
+            portal.pending.restore(pending)  # nothing was imported: the upload waits as before
+            raise
         if report.rows_stored:  # new data: republish the contest's leaderboard in the background
             self._republish(portal, household_id, "import")
         return Redirect(f"/portal/imports/{report.batch_id}")  # type: ignore[return-value]

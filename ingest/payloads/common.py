@@ -47,11 +47,15 @@ KEY_BAD_FIELD = "mqtt.bad_field"
 KEY_METER_MISMATCH = "mqtt.meter_mismatch"
 KEY_BAD_NAME = "mqtt.bad_name"
 
-#: Longest channel name kept (names come from JSON keys and topics).
-MAX_NAME_CHARS = 128
+#: Longest channel name kept (names come from JSON keys and topics): device_binding.channel and
+#: device_seen.channel hold 120 characters; a longer one is refused here, never a database error later.
+MAX_NAME_CHARS = 120
+#: Longest device id kept (device_binding.device, device_seen.device, register_series.device).
+MAX_DEVICE_CHARS = 200
 
-#: Largest payload looked at. A Shelly NotifyFullStatus is ~10 KiB; anything far bigger is not a meter.
-MAX_PAYLOAD_BYTES = 256 * 1024
+#: Largest payload looked at [bytes]. A Shelly NotifyFullStatus is ~10 KiB; the generic format's
+#: 1,000-reading array is ~135 KiB, ~340 KiB with every field at its longest and indented JSON.
+MAX_PAYLOAD_BYTES = 512 * 1024
 
 #: Device clocks that were never set count from 1970 (Tasmota) or from boot; a time before this is
 #: "clock not synced", not a real measurement time.
@@ -406,9 +410,16 @@ def reading(
         raise refuse(f"{channel}: energy {value!r} is not a number", KEY_NOT_FINITE)
     if energy_kwh == math.inf:
         raise refuse(f"{channel}: energy {value:g} is too large to be a reading", KEY_NOT_FINITE)
-    if not (channel.isprintable() and device.isprintable()) or len(channel) > MAX_NAME_CHARS:
+    if not (channel.isprintable() and device.isprintable()):
         # Names become database keys: no control characters, no lone surrogates, bounded length.
         raise refuse(f"device {device[:60]!r} / channel {channel[:60]!r} is not a usable name", KEY_BAD_NAME)
+    if len(channel) > MAX_NAME_CHARS or len(device) > MAX_DEVICE_CHARS or not device:
+        raise refuse(
+            f"device {device[:60]!r} ({len(device)} characters) / channel {channel[:60]!r} ({len(channel)} "
+            f"characters): a device id has 1 to {MAX_DEVICE_CHARS} characters, a channel at most "
+            f"{MAX_NAME_CHARS}",
+            KEY_BAD_NAME,
+        )
     # + 0.0 turns -0.0 into 0.0.
     return DeviceReading(device, channel, ts_utc, energy_kwh + 0.0, kind, direction, duration_s, assumed_unit)
 

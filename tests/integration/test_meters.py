@@ -54,14 +54,16 @@ def _daily(db: Database, meter: str) -> dict[dt.date, float]:
 
 
 def test_gas_volume_becomes_energy_with_contest_or_meter_factors(gas_db: Database) -> None:
-    body = "Datum;Zählerstand (m³)\n01.01.2026 00:00;3.450,000\n02.01.2026 00:00;4.950,000\n"
+    # 20 days apart: 1,500 m³ in one day (~600 kW) is more than a household can draw and is rejected
+    # (contest.readings.MAX_HOUSEHOLD_POWER_KW); over 20 days it is a cold month's heating.
+    body = "Datum;Zählerstand (m³)\n01.01.2026 00:00;3.450,000\n21.01.2026 00:00;4.950,000\n"
     importer = CsvImporter(gas_db)
     importer.import_bytes(body.encode("utf-8"), "G1")
     importer.import_bytes(body.encode("utf-8"), "G2")
     # 1,500 m³ x Z x Brennwert: the contest's factors for G1, the meter's own for G2 (the worked
     # example of ErmstalEnergie: 1.500 m³ x 11,1 x 0,9253 = 15.406,245 kWh).
-    assert _daily(gas_db, "G1")[dt.date(2026, 1, 1)] == pytest.approx(1500 * 0.95 * 10.0)
-    assert _daily(gas_db, "G2")[dt.date(2026, 1, 1)] == pytest.approx(1500 * 0.9253 * 11.1)
+    assert _daily(gas_db, "G1")[dt.date(2026, 1, 1)] == pytest.approx(1500 * 0.95 * 10.0 / 20)
+    assert _daily(gas_db, "G2")[dt.date(2026, 1, 1)] == pytest.approx(1500 * 0.9253 * 11.1 / 20)
     preview = importer.preview(body.encode("utf-8"), "G2")
     assert preview.detected["unit"] in ("m³", "m3") and preview.total_kwh == pytest.approx(15406.245)
 

@@ -26,7 +26,14 @@ from contest.services import ContestService, ReadingService
 from contest.settings import MqttSettings
 from contest.streams import StreamService
 from ingest.mqtt_worker import Message, MqttWorker
-from tests.mqtt_broker import INGEST_PASSWORD, INGEST_USER, Broker, mosquitto
+from tests.mqtt_broker import (
+    INGEST_PASSWORD,
+    INGEST_USER,
+    LEADERBOARD_PASSWORD,
+    LEADERBOARD_USER,
+    Broker,
+    mosquitto,
+)
 from tests.mqtt_publish import Publisher, generic_messages
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,7 +52,7 @@ meters = [{ id = "M1", kind = "register" }, { id = "M2", kind = "register" }]
 
 @pytest.fixture
 def broker() -> Iterator[Broker]:
-    with mosquitto({"dev1": "pw1", "dev2": "pw2"}) as b:
+    with mosquitto({"dev1": "pw1", "dev2": "pw2"}, workers=("contest-ingest-2",)) as b:
         yield b
 
 
@@ -56,7 +63,9 @@ def mqtt_db(db: Database) -> Database:
     return db
 
 
-def worker_settings(broker: Broker, client_id: str = "ingest-test", **kw: object) -> MqttSettings:
+def worker_settings(broker: Broker, client_id: str | None = None, **kw: object) -> MqttSettings:
+    """The worker's settings; the broker makes the username the client id, so ``client_id`` names
+    the session only in the test's own words."""
     return MqttSettings(
         host=broker.host,
         port=broker.port,
@@ -64,6 +73,8 @@ def worker_settings(broker: Broker, client_id: str = "ingest-test", **kw: object
         password=INGEST_PASSWORD,
         client_id=client_id,
         batch_wait_ms=50,
+        leaderboard_username=LEADERBOARD_USER,
+        leaderboard_password=LEADERBOARD_PASSWORD,
         **kw,
     )  # type: ignore[arg-type]
 
@@ -80,13 +91,20 @@ def wait_for(predicate, timeout: float = 60.0, every: float = 0.1) -> bool:  # t
 class WorkerProcess:
     """`contest ingest` in its own process (so it can be killed with -9), its output collected."""
 
-    def __init__(self, db_url: str, broker: Broker, client_id: str, share_group: str | None = None) -> None:
+    def __init__(
+        self,
+        db_url: str,
+        broker: Broker,
+        client_id: str,
+        share_group: str | None = None,
+        username: str = INGEST_USER,
+    ) -> None:
         env = {
             **os.environ,
             "CONTEST_DB_URL": db_url,
             "CONTEST_MQTT_HOST": broker.host,
             "CONTEST_MQTT_PORT": str(broker.port),
-            "CONTEST_MQTT_USERNAME": INGEST_USER,
+            "CONTEST_MQTT_USERNAME": username,
             "CONTEST_MQTT_PASSWORD": INGEST_PASSWORD,
             "CONTEST_MQTT_CLIENT_ID": client_id,
             "CONTEST_MQTT_BATCH_WAIT_MS": "50",
@@ -249,7 +267,11 @@ def test_broker_restart_mid_stream_loses_nothing(broker: Broker, mqtt_db: Databa
 
 def test_two_workers_share_the_load(broker: Broker, mqtt_db: Database, db_url: str) -> None:
     n = 4_000
-    workers = [WorkerProcess(db_url, broker, f"ingest-shared-{i}", share_group="contest") for i in range(2)]
+    # Each worker of a shared group has a username of its own (the broker makes it the client id).
+    workers = [
+        WorkerProcess(db_url, broker, f"ingest-shared-{i}", share_group="contest", username=user)
+        for i, user in enumerate((INGEST_USER, "contest-ingest-2"))
+    ]
     readings = ReadingService(mqtt_db)
     try:
         for w in workers:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from contest.units import DEFAULT_GAS
-from ingest.payloads import detect_format, parse_message
+from ingest.payloads import MAX_PAYLOAD_BYTES, detect_format, parse_message
 from tests.unit.test_payload_properties import assert_readings, refusal
 
 IMPORT, EXPORT = "import", "export"
@@ -113,5 +113,5 @@ def test_unknown_topics_and_payloads() -> None:
     refusal("some/where", b'{"a": 1}', "mqtt.unknown_topic")
     refusal("tele/+/SENSOR", b"{}", "mqtt.unknown_topic")
     refusal("", b"{}", "mqtt.unknown_topic")
-    refusal(TOPIC, b"x" * (256 * 1024 + 1), "mqtt.too_large")
+    refusal(TOPIC, b"x" * (MAX_PAYLOAD_BYTES + 1), "mqtt.too_large")
     assert parse_message("some/device/online", b"true") == []

@@ -133,8 +133,11 @@ def by_household(board: Leaderboard) -> pd.DataFrame:
     return board.households.set_index(HOUSEHOLD_ID).sort_index()
 
 
+# k stays within what a household can draw: these days hold at most ~55 kWh (15 + 19 K x 1 kWh/K plus
+# noise, x 1.2), x 40 = 2,200 kWh, below the 2,500 kWh a day can hold (MAX_HOUSEHOLD_KWH_PER_DAY,
+# 100 kW x 25 h). Beyond it a household is unscorable by design (test_scoring_unscorable.py).
 @PROPERTY_SETTINGS
-@given(contests(), st.floats(min_value=0.01, max_value=100.0))
+@given(contests(), st.floats(min_value=0.01, max_value=40.0))
 def test_scaling_all_consumption_leaves_fractions_intervals_and_ranks_unchanged(
     c: dict[str, Any], k: float
 ) -> None:

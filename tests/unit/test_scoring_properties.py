@@ -128,8 +128,11 @@ def board_from_readings(readings: pd.DataFrame, households: pd.DataFrame) -> Lea
     return score_contest(household_daily(meter_days, assignment), households, RULES, AFTER_END)
 
 
+# k stays within what a household can draw: 40 × 60 kWh/day = 2,400 kWh/day, below the 2,500 kWh a day
+# can hold (MAX_HOUSEHOLD_KWH_PER_DAY, 100 kW × 25 h). Beyond it a household is unscorable by design
+# (tests/unit/test_scoring_unscorable.py), so its fraction is no longer comparable.
 @PROPERTY_SETTINGS
-@given(register_contests(), st.floats(min_value=0.01, max_value=1000.0))
+@given(register_contests(), st.floats(min_value=0.01, max_value=40.0))
 def test_scaling_every_reading_by_k_leaves_savings_fractions_and_ranks_unchanged(
     contest: tuple[pd.DataFrame, pd.DataFrame], k: float
 ) -> None:
