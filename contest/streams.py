@@ -4,6 +4,7 @@ records and each device's last message, deferred daily rebuild."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,8 @@ from contest.units import GasFactors, energy_factor_to_kwh
 
 #: channel of a binding that takes the device's only import channel (pinned on first sight)
 ANY_CHANNEL = "*"
+
+log = logging.getLogger(__name__)
 
 
 #: rejection key of a message whose device channel is bound to no meter
@@ -529,22 +532,32 @@ class StreamService:
                 .join(Household, Household.id == Meter.household_id)
                 .join(Contest, Contest.id == Household.contest_id)
             ).all()
+        refreshed = 0
         for meter_id, since, tz in dirty:
-            with self.db.session() as session:
-                rows = session.execute(
-                    select(Reading.ts_utc, Reading.energy_kwh, Reading.kind, Reading.duration_s).where(
-                        Reading.meter_id == meter_id, Reading.ts_utc >= since
-                    )
-                ).all()
-                new = ReadingService._frame(rows)
-                if not new.empty:
-                    plan = self.readings._daily_plan(session, meter_id, tz, new, batch_id=-1)
-                    plan.write(session, plan.compute())
-                # Only clear the mark if no newer reading moved it meanwhile (the worker runs alongside).
-                session.execute(
-                    delete(DailyDirty).where(DailyDirty.meter_id == meter_id, DailyDirty.since_utc == since)
+            try:
+                self._refresh_meter(meter_id, since, tz)
+                refreshed += 1
+            except Exception:
+                # One meter's days that cannot be rebuilt never hold up the others (nor every contest's
+                # scoring, which calls this first); it stays marked and is tried again next time.
+                log.exception("daily consumption of meter %d could not be rebuilt", meter_id)
+        return refreshed
+
+    def _refresh_meter(self, meter_id: int, since: dt.datetime, tz: str) -> None:
+        with self.db.session() as session:
+            rows = session.execute(
+                select(Reading.ts_utc, Reading.energy_kwh, Reading.kind, Reading.duration_s).where(
+                    Reading.meter_id == meter_id, Reading.ts_utc >= since
                 )
-        return len(dirty)
+            ).all()
+            new = ReadingService._frame(rows)
+            if not new.empty:
+                plan = self.readings._daily_plan(session, meter_id, tz, new, batch_id=-1)
+                plan.write(session, plan.compute())
+            # Only clear the mark if no newer reading moved it meanwhile (the worker runs alongside).
+            session.execute(
+                delete(DailyDirty).where(DailyDirty.meter_id == meter_id, DailyDirty.since_utc == since)
+            )
 
     def rejected(self, limit: int = 100) -> list[StreamRejection]:
         with self.db.session() as session:

@@ -193,3 +193,35 @@ def test_the_issues_interval_is_rejected_where_every_reading_is_stored(contests_
     assert report.rows_stored == 0 and [r.key for r in report.rejections] == ["reading.register_out_of_range"]
     view = PublishingService(contests_db, clock=lambda: AS_OF).publish(OTHER)
     assert view.id > 0
+
+
+def test_a_meter_whose_days_cannot_be_rebuilt_holds_up_no_other_meter(
+    contests_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scoring first rebuilds the days of streamed readings, for every contest: one meter that fails
+    there is logged and stays marked, and every other meter is brought up to date."""
+    from contest.streams import StreamService
+
+    a, b = _meter_id(contests_db, "A"), _meter_id(contests_db, "B2")
+    since = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
+    with contests_db.session() as session:
+        session.add(DailyDirty(meter_id=a, since_utc=since))
+        session.add(DailyDirty(meter_id=b, since_utc=since))
+    plan = ReadingService._daily_plan
+
+    def failing(self: ReadingService, session: object, meter_id: int, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        if meter_id == a:
+            raise RuntimeError("a fault for this test")
+        return plan(self, session, meter_id, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ReadingService, "_daily_plan", failing)
+    assert StreamService(contests_db).refresh_daily() == 1
+    with contests_db.session() as session:
+        still = set(session.scalars(select(DailyDirty.meter_id)).all())
+    assert still == {a}  # the failing one stays marked, the other is done
+    # And the contests are published all the same.
+    publishing = PublishingService(contests_db, clock=lambda: AS_OF)
+    try:
+        assert publishing.publish(SLUG).id > 0 and publishing.publish(OTHER).id > 0
+    finally:
+        publishing.close()
