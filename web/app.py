@@ -80,10 +80,22 @@ def create_app(
         route_handlers=[
             # Middleware only where it is needed: the JSON API (the hot path, bearer-token admin) runs
             # without the CSRF check and the language cookie (BENCHMARKS.md, leaderboard over HTTP).
-            Router("/", route_handlers=[PublicPages, AdminPage], middleware=[remember_language]),
-            Router("/", route_handlers=[Portal], middleware=[csrf, remember_language]),
+            # NUL in a path (PostgreSQL refuses it in a query) is "not found" before any handler runs; the
+            # public JSON API's handlers look slugs up through services that treat NUL so already.
+            Router(
+                "/",
+                route_handlers=[PublicPages, AdminPage],
+                middleware=[remember_language],
+                before_request=refuse_nul_in_path,
+            ),
+            Router(
+                "/",
+                route_handlers=[Portal],
+                middleware=[csrf, remember_language],
+                before_request=refuse_nul_in_path,
+            ),
             LeaderboardApi,
-            AdminApi,
+            Router("/", route_handlers=[AdminApi], before_request=refuse_nul_in_path),
             create_static_files_router(
                 path="/static", directories=[HERE / "static"], include_in_schema=False
             ),
@@ -119,6 +131,5 @@ def create_app(
         # Pages are cached by snapshot and page (controllers.snapshot_cache_key); nothing else is stored.
         response_cache_config=ResponseCacheConfig(cache_response_filter=cacheable_response),
         before_send=[security_headers(web.widget_frame_ancestors)],
-        before_request=refuse_nul_in_path,
         debug=False,
     )

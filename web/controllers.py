@@ -26,6 +26,7 @@ from web.charts import team_lines_svg
 from web.i18n import TEXTS, category_label, fmt_date, fmt_datetime, fmt_number, fmt_percent, pick_language
 from web.schemas import ContestOut, LeaderboardOut, SeasonOut
 from web.seasons import show_season, winners
+from web.security import DATA_HEADERS
 
 #: How often a live-update stream checks for a new snapshot, and how long one stream lasts [s].
 SSE_POLL_S = 2.0
@@ -303,6 +304,7 @@ class LeaderboardApi(Controller):
                 headers={
                     "cache-control": "public, max-age=30",
                     "etag": f'"{slug}-{snapshot}-{offset}-{limit}{tag}-{season_tag}"',
+                    **DATA_HEADERS,
                 },
             )
             if len(cache) > 256:

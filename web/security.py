@@ -27,6 +27,15 @@ _SOURCES = re.compile(r"^[A-Za-z0-9*'\-.:/ _]+$")
 
 _Headers = list[tuple[bytes, bytes]]
 
+#: The headers of JSON and files, for responses built once and served many times (the leaderboard API):
+#: with them set, the hook below has nothing to add.
+DATA_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "content-security-policy": _DATA_POLICY,
+    "x-frame-options": "DENY",
+}
+
 
 def _encode(headers: dict[str, str]) -> _Headers:
     return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
@@ -67,8 +76,10 @@ def security_headers(widget_frame_ancestors: str) -> BeforeMessageSendHookHandle
     async def add_headers(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
-        extra = headers_for(scope.get("path", ""))
         present: Any = message.get("headers") or []
+        if any(k == b"x-content-type-options" for k, _ in present):
+            return  # the handler set the whole set itself (prebuilt API responses, the admin page)
+        extra = headers_for(scope.get("path", ""))
         names = {bytes(k).lower() for k, _ in present}
         message["headers"] = [*present, *((k, v) for k, v in extra if k not in names)]
 
