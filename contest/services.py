@@ -466,6 +466,22 @@ class _DailyPlan:
         )
 
 
+def last_register(
+    session: Session, meter_id: int, *, after: dt.datetime | None = None, before: dt.datetime | None = None
+) -> tuple[dt.datetime, float] | None:
+    """The latest stored register reading of a meter in (``after``, ``before``) [UTC] (time, value
+    [kWh]): ``after`` is the start of a register series, so a register is only compared within its own."""
+    where = [Reading.meter_id == meter_id, Reading.kind == KIND_REGISTER]
+    if after is not None:
+        where.append(Reading.ts_utc > after)
+    if before is not None:
+        where.append(Reading.ts_utc < before)
+    row = session.execute(
+        select(Reading.ts_utc, Reading.energy_kwh).where(*where).order_by(Reading.ts_utc.desc()).limit(1)
+    ).first()
+    return (row[0], float(row[1])) if row is not None else None
+
+
 class ReadingService:
     """Stores normalized readings in bulk, keeps rejected records, and derives daily consumption.
 
@@ -589,17 +605,11 @@ class ReadingService:
         previous: dict[Any, tuple[dt.datetime, float]] = {}
         registers = readings[KIND] == KIND_REGISTER
         for k, first in readings.loc[registers, TS_UTC].groupby(series[registers]).min().items():
-            where = [Reading.meter_id == ctx.meter_id, Reading.kind == KIND_REGISTER, Reading.ts_utc < first]
-            if int(k) > 0:
-                where.append(Reading.ts_utc > starts[int(k) - 1])
-            row = session.execute(
-                select(Reading.ts_utc, Reading.energy_kwh)
-                .where(*where)
-                .order_by(Reading.ts_utc.desc())
-                .limit(1)
-            ).first()
-            if row is not None:
-                previous[k] = (row[0], float(row[1]))
+            found = last_register(
+                session, ctx.meter_id, after=starts[int(k) - 1] if int(k) > 0 else None, before=first
+            )
+            if found is not None:
+                previous[k] = found
         return out_of_bounds(readings, now=self.clock(), series=series, previous=previous)
 
     @staticmethod

@@ -28,7 +28,7 @@ from contest.models import (
     to_epoch_us,
 )
 from contest.readings import KIND_REGISTER
-from contest.services import ReadingService, _clean_name, pg_copy_readings, storable_text
+from contest.services import ReadingService, _clean_name, last_register, pg_copy_readings, storable_text
 from contest.units import GasFactors, energy_factor_to_kwh
 
 #: channel of a binding that takes the device's only import channel (pinned on first sight)
@@ -360,17 +360,8 @@ class StreamService:
     ) -> tuple[dt.datetime, float] | None:
         """The latest stored register reading of a meter after ``since``, the start of a register
         series (time [UTC], value [kWh]): a register is only ever compared within its own series."""
-        where = [Reading.meter_id == meter_id, Reading.kind == KIND_REGISTER]
-        if since is not None:
-            where.append(Reading.ts_utc > since)
         with self.db.session() as session:
-            row = session.execute(
-                select(Reading.ts_utc, Reading.energy_kwh)
-                .where(*where)
-                .order_by(Reading.ts_utc.desc())
-                .limit(1)
-            ).first()
-        return (row[0], float(row[1])) if row else None
+            return last_register(session, meter_id, after=since)
 
     def has_register_value(self, meter_id: int, since: dt.datetime | None, energy_kwh: float) -> bool:
         """Whether the register series starting after ``since`` holds the value ``energy_kwh`` [kWh]
