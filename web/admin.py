@@ -1023,7 +1023,7 @@ class AdminApi(Controller):
         body = admin.manage.results_csv(slug)
         return Response(
             ("\ufeff" + body).encode("utf-8"),
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",  # Litestar adds "; charset=utf-8"
             headers={"Content-Disposition": f'attachment; filename="ergebnisse-{slug}.csv"'},
         )
 

@@ -182,7 +182,7 @@ def csv_download(filename: str, header: list[str], rows: Iterable[Sequence[Any]]
     that starts a formula (:func:`contest.spreadsheet.safe_cell`)."""
     return Response(
         ("\ufeff" + write_csv(header, rows)).encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",  # Litestar adds "; charset=utf-8"
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 

@@ -543,6 +543,7 @@ def test_published_snapshots_are_listed_newest_first(admin: Admin) -> None:
     _error(admin.client.post("/contests/no-such-contest/publish"), 404)
     results = admin.client.get(f"/contests/{SLUG}/results.csv")
     assert results.status_code == 200 and "Chamäleon" in results.content.decode("utf-8-sig")
+    assert results.headers["content-type"] == "text/csv; charset=utf-8"  # once, not twice
 
 
 def test_the_rejected_records_store_is_filtered_by_source_meter_and_contest(
