@@ -88,7 +88,10 @@ class WebSettings:
         how = 'make one with: python -c "import secrets; print(secrets.token_hex(32))"'
         if not self.secret_key_given:
             raise ConfigError(f"CONTEST_SECRET_KEY is not set; {how}", key="settings.secret_key_missing")
-        if self.secret_key.strip().lower() in KNOWN_SECRET_KEYS:
+        lowered = self.secret_key.strip().lower()
+        if lowered in KNOWN_SECRET_KEYS or any(
+            word in lowered for word in ("change-me", "changeme", "change_me")
+        ):
             raise ConfigError(
                 f"CONTEST_SECRET_KEY is a published example ({self.secret_key!r}): anyone could sign in as "
                 f"any household with it; {how}",
@@ -99,14 +102,32 @@ class WebSettings:
                 f"CONTEST_SECRET_KEY is shorter than {MIN_SECRET_KEY_CHARS} characters; {how}",
                 key="settings.secret_key_short",
             )
+        if len(set(self.secret_key)) < MIN_SECRET_KEY_DISTINCT:
+            raise ConfigError(
+                f"CONTEST_SECRET_KEY has fewer than {MIN_SECRET_KEY_DISTINCT} different characters: it is "
+                f"a pattern, not a random key; {how}",
+                key="settings.secret_key_weak",
+            )
 
 
 #: Secret keys printed in examples and old configurations: whoever has read them could sign cookies.
 KNOWN_SECRET_KEYS = frozenset(
-    {"change-me", "changeme", "change_me", "secret", "secret-key", "test-secret", "dev", "development", "demo"}
+    {
+        "change-me",
+        "changeme",
+        "change_me",
+        "secret",
+        "secret-key",
+        "test-secret",
+        "dev",
+        "development",
+        "demo",
+    }
 )
 #: Shortest accepted secret key [characters] (32 hex digits are 128 bits).
 MIN_SECRET_KEY_CHARS = 32
+#: 32 random hex digits have ~14 different characters (fewer than 8: ~1e-7); "aaaa…" has one.
+MIN_SECRET_KEY_DISTINCT = 8
 
 
 @dataclass(frozen=True, slots=True)

@@ -292,7 +292,18 @@ def test_a_utf16_csv_with_bom_is_accepted(env: Env) -> None:
 
 # --- the shipped server cuts off slow clients ------------------------------------------------------------
 @pytest.mark.parametrize(
-    "key", [None, "", "change-me", "CHANGE-ME", "changeme", "secret", "kurz-aber-geheim"]
+    "key",
+    [
+        None,
+        "",
+        "change-me",
+        "CHANGE-ME",
+        "changeme",
+        "secret",
+        "kurz-aber-geheim",
+        "change-me-" * 4,
+        "a" * 40,
+    ],
 )
 def test_contest_serve_refuses_a_missing_or_known_secret_key(
     key: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -310,7 +321,7 @@ def test_contest_serve_refuses_a_missing_or_known_secret_key(
         monkeypatch.setenv("CONTEST_SECRET_KEY", key)
     result = CliRunner().invoke(contest.cli.app, ["serve"])
     assert result.exit_code == 2 and "CONTEST_SECRET_KEY" in result.output and not served
-    monkeypatch.setenv("CONTEST_SECRET_KEY", "9f2c" * 16)  # a real one: it serves
+    monkeypatch.setenv("CONTEST_SECRET_KEY", "9f2c41d8a07be63d5c1f8e24b9a7d063")  # a random one: it serves
     assert CliRunner().invoke(contest.cli.app, ["serve"]).exit_code == 0 and len(served) == 1
 
 
