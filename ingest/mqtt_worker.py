@@ -282,7 +282,8 @@ class MqttWorker:
                 else:
                     self._reject_unstorable(batch[0], exc)
                     return
-                time.sleep(delay)
+                if self._stop.wait(delay):
+                    return  # stopping: nothing acknowledged, the broker delivers these again
                 delay = min(delay * 2, 30.0)
 
     def _reject_unstorable(self, msg: Message, exc: BaseException) -> None:
