@@ -45,7 +45,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +62,7 @@ from contest.config import parse_contest_config
 from contest.db import Database
 from contest.services import ContestService, MeterService, ReadingService
 from contest.streams import StreamService
+from tests.ingest_process import WorkerProcess, wait_for
 from tests.mqtt_broker import INGEST_PASSWORD, INGEST_USER, Broker, mosquitto
 from tests.mqtt_publish import generic_messages
 
@@ -100,15 +101,6 @@ competition = {{ start = 2026-01-01, end = 2026-12-31 }}
 pseudonym = "faults"
 meters = [{meters}]
 """
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float, every: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(every)
-    return predicate()
 
 
 # --- the broker's persistence settings ------------------------------------------------------------
@@ -208,60 +200,6 @@ class CountingPublisher:
         self.client.loop_stop()
 
 
-# --- the worker as a process ----------------------------------------------------------------------
-class WorkerProcess:
-    """`contest ingest` in its own process group, so that kill -9 reaches it and nothing outlives us."""
-
-    def __init__(self, db_url: str, broker: Broker, client_id: str) -> None:
-        env = {
-            **os.environ,
-            "CONTEST_DB_URL": db_url,
-            "CONTEST_MQTT_HOST": broker.host,
-            "CONTEST_MQTT_PORT": str(broker.port),
-            "CONTEST_MQTT_USERNAME": INGEST_USER,
-            "CONTEST_MQTT_PASSWORD": INGEST_PASSWORD,
-            "CONTEST_MQTT_CLIENT_ID": client_id,
-            "CONTEST_MQTT_TOPICS": "contest/#",
-            "PYTHONUNBUFFERED": "1",
-        }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "contest.cli", "ingest"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    def wait_connected(self, timeout: float = 30) -> None:
-        if not wait_for(lambda: any("connected to" in line for line in self.lines), timeout):
-            self.kill()
-            raise RuntimeError("worker did not connect:\n" + "\n".join(self.lines[-30:]))
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self._reader.join(5)
-
-
 # --- PostgreSQL restart ---------------------------------------------------------------------------
 def restart_postgres(db: Database) -> float:
     """Restart the cluster behind ``db`` (fast shutdown: sessions are ended, then a clean start) [s]."""
@@ -347,7 +285,7 @@ def run_fault(
         workers: list[WorkerProcess] = []
 
         def start_worker() -> WorkerProcess:
-            w = WorkerProcess(db_url, broker, client_id)
+            w = WorkerProcess(db_url, broker, client_id, extra_env={"CONTEST_MQTT_TOPICS": "contest/#"})
             workers.append(w)
             w.wait_connected()
             return w

@@ -20,7 +20,8 @@ from contest.services import ContestService, ReadingService
 from contest.streams import StreamService
 from ingest.mqtt_worker import Message, MqttWorker
 from ingest.payloads import MAX_PAYLOAD_BYTES, common
-from tests.integration.test_mqtt_worker import TOML, wait_for, worker_settings
+from tests.ingest_process import wait_for
+from tests.integration.test_mqtt_worker import TOML, worker_settings
 from tests.mqtt_broker import INGEST_USER, Broker, mosquitto
 from tests.mqtt_publish import Publisher, generic_messages
 

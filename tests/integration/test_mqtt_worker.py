@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +22,7 @@ from contest.services import ContestService, ReadingService
 from contest.settings import MqttSettings
 from contest.streams import StreamService
 from ingest.mqtt_worker import Message, MqttWorker
+from tests.ingest_process import WorkerProcess, wait_for
 from tests.mqtt_broker import (
     INGEST_PASSWORD,
     INGEST_USER,
@@ -79,70 +76,8 @@ def worker_settings(broker: Broker, client_id: str | None = None, **kw: object) 
     )  # type: ignore[arg-type]
 
 
-def wait_for(predicate, timeout: float = 60.0, every: float = 0.1) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(every)
-    return predicate()
-
-
-class WorkerProcess:
-    """`contest ingest` in its own process (so it can be killed with -9), its output collected."""
-
-    def __init__(
-        self,
-        db_url: str,
-        broker: Broker,
-        client_id: str,
-        share_group: str | None = None,
-        username: str = INGEST_USER,
-    ) -> None:
-        env = {
-            **os.environ,
-            "CONTEST_DB_URL": db_url,
-            "CONTEST_MQTT_HOST": broker.host,
-            "CONTEST_MQTT_PORT": str(broker.port),
-            "CONTEST_MQTT_USERNAME": username,
-            "CONTEST_MQTT_PASSWORD": INGEST_PASSWORD,
-            "CONTEST_MQTT_CLIENT_ID": client_id,
-            "CONTEST_MQTT_BATCH_WAIT_MS": "50",
-            "PYTHONUNBUFFERED": "1",
-        }
-        if share_group:
-            env["CONTEST_MQTT_SHARE_GROUP"] = share_group
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "contest.cli", "ingest"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    def wait_connected(self, timeout: float = 30) -> None:
-        if not wait_for(lambda: any("connected to" in line for line in self.lines), timeout):
-            raise AssertionError("worker did not connect:\n" + "\n".join(self.lines[-30:]))
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> list[str]:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(30)
-        self._reader.join(10)
-        return self.lines
+#: the worker's batches are written quickly in tests
+FAST = {"CONTEST_MQTT_BATCH_WAIT_MS": "50"}
 
 
 def test_readings_arrive_and_bad_messages_are_kept_with_their_reason(
@@ -216,7 +151,7 @@ def test_kill_9_mid_stream_loses_nothing_and_stores_nothing_twice(
     broker: Broker, mqtt_db: Database, db_url: str
 ) -> None:
     n = 10_000
-    worker = WorkerProcess(db_url, broker, "ingest-crash")
+    worker = WorkerProcess(db_url, broker, "ingest-crash", extra_env=FAST)
     worker.wait_connected()
     readings = ReadingService(mqtt_db)
     try:
@@ -227,7 +162,9 @@ def test_kill_9_mid_stream_loses_nothing_and_stores_nothing_twice(
         worker.kill()  # kill -9 mid-stream, without any chance to clean up
         stored_at_kill = readings.count_readings("M1")
         assert stored_at_kill < n
-        worker = WorkerProcess(db_url, broker, "ingest-crash")  # same id: the broker kept its session
+        worker = WorkerProcess(
+            db_url, broker, "ingest-crash", extra_env=FAST
+        )  # same id: the broker kept its session
         sender.join(120)
         pub.close()
         assert wait_for(lambda: readings.count_readings("M1") >= n, 90)
@@ -269,7 +206,13 @@ def test_two_workers_share_the_load(broker: Broker, mqtt_db: Database, db_url: s
     n = 4_000
     # Each worker of a shared group has a username of its own (the broker makes it the client id).
     workers = [
-        WorkerProcess(db_url, broker, f"ingest-shared-{i}", share_group="contest", username=user)
+        WorkerProcess(
+            db_url,
+            broker,
+            f"ingest-shared-{i}",
+            username=user,
+            extra_env={**FAST, "CONTEST_MQTT_SHARE_GROUP": "contest"},
+        )
         for i, user in enumerate((INGEST_USER, "contest-ingest-2"))
     ]
     readings = ReadingService(mqtt_db)

@@ -31,7 +31,8 @@ from contest.settings import WebSettings
 from ingest.importer import CsvImporter
 from ingest.mqtt_publish import RetainedLeaderboardPublisher
 from ingest.mqtt_worker import MqttWorker
-from tests.integration.test_mqtt_worker import wait_for, worker_settings
+from tests.ingest_process import wait_for
+from tests.integration.test_mqtt_worker import worker_settings
 from tests.mqtt_broker import Broker, mosquitto
 from tests.mqtt_publish import Publisher
 from tests.servers import live_server
