@@ -16,6 +16,7 @@ from contest.config import read_contest_config
 from contest.db import Database
 from contest.domain import ImportReport
 from contest.errors import ContestError
+from contest.season import FROZEN
 from contest.services import ContestService, LeaderboardService
 from contest.settings import Settings, load_settings
 
@@ -183,7 +184,7 @@ def publish(slug: Annotated[str, typer.Argument(help="Contest slug")]) -> None:
         raise _fail(exc) from exc
     finally:
         publishing.close()
-    if state_before in ("final", "archived"):
+    if state_before in FROZEN:
         typer.echo(
             f"{slug!r} is {state_before}: its final result (snapshot {info.id}) is frozen; nothing new was "
             "published. Late data is kept; `contest season reopen` lets it count."
@@ -587,7 +588,7 @@ def _print_season(slug: str) -> None:
         f"  competition {season.competition_start} – {season.competition_end}, late data until "
         f"{season.grace_end} ({season.grace_days} days){', reopened by staff' if season.hold_open else ''}"
     )
-    if season.closed_at and season.state in ("final", "archived"):
+    if season.closed_at and season.state in FROZEN:
         typer.echo(f"  final since {season.closed_at:%Y-%m-%d %H:%M} UTC")
     elif season.closed_at:
         typer.echo(f"  last closed {season.closed_at:%Y-%m-%d %H:%M} UTC, reopened since (provisional)")

@@ -27,10 +27,10 @@ from contest.models import Contest, ContestEvent, LeaderboardSnapshot, StandingR
 from contest.season import (
     ARCHIVED,
     CLOCK,
-    CLOSING,
     DRAFT,
     FINAL,
     FROZEN,
+    PROVISIONAL,
     RUNNING,
     Season,
     SeasonService,
@@ -78,7 +78,7 @@ def view_to_json(view: LeaderboardView) -> dict[str, Any]:
     # The season's state when published, at the top for city displays reading the retained message.
     state = view.contest.state
     body["state"] = state
-    body["provisional"] = state in (RUNNING, CLOSING)
+    body["provisional"] = state in PROVISIONAL
     body["final"] = state in FROZEN
     return body  # type: ignore[no-any-return]
 
@@ -369,7 +369,7 @@ class PublishingService:
     def close_now(self, slug: str, *, actor: str, reason: str | None = None) -> SnapshotInfo:
         """Staff close a running contest or one in its grace period: the result is final now."""
         season = self.seasons.follow_clock(slug)
-        if season.state not in (RUNNING, CLOSING):
+        if season.state not in PROVISIONAL:
             raise ConfigError(
                 f"{slug!r} is {season.state}: only a running or closing contest can be closed",
                 key="season.cannot_close",

@@ -32,6 +32,8 @@ DRAFT, ANNOUNCED, RUNNING, CLOSING, FINAL, ARCHIVED = (
 STATES = (DRAFT, ANNOUNCED, RUNNING, CLOSING, FINAL, ARCHIVED)
 #: states whose result is frozen: publications store nothing new, late data changes nothing public
 FROZEN = (FINAL, ARCHIVED)
+#: states whose result is provisional: it still changes with new or late data (staff may close it)
+PROVISIONAL = (RUNNING, CLOSING)
 #: grace period for late data after the last competition day [days]
 DEFAULT_GRACE_DAYS = 14
 GRACE_DAYS_RANGE = (0, 366)

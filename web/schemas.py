@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contest.domain import ContestInfo, HouseholdStanding, LeaderboardView, TeamStanding
-from contest.season import ANNOUNCED, CLOSING, FROZEN, RUNNING, Season
+from contest.season import ANNOUNCED, CLOSING, FROZEN, PROVISIONAL, Season
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class SeasonOut:
         state = s.public_state(now)
         return cls(
             state=state,
-            provisional=state in (RUNNING, CLOSING),
+            provisional=state in PROVISIONAL,
             final=state in FROZEN,
             starts_in_days=s.days_to_start(now) if state == ANNOUNCED else None,
             grace_end=s.grace_end,

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from contest.domain import HouseholdStanding, LeaderboardView, TeamStanding
-from contest.season import ANNOUNCED, ARCHIVED, CLOSING, FINAL, FROZEN, RUNNING, Season
+from contest.season import ANNOUNCED, ARCHIVED, CLOSING, FROZEN, PROVISIONAL, RUNNING, Season
 from web.i18n import TEXTS, fmt_date, fmt_datetime
 
 
@@ -56,8 +56,8 @@ def show_season(season: Season, view: LeaderboardView, now: dt.datetime, lang: s
         sentence=sentence,
         countdown=countdown,
         ranks=state not in (ANNOUNCED, "draft"),
-        provisional=state in (RUNNING, CLOSING),
-        final=state in (FINAL, ARCHIVED),
+        provisional=state in PROVISIONAL,
+        final=state in FROZEN,
         starts_in_days=starts_in,
     )
 
