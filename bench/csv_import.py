@@ -24,8 +24,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from contest.config import parse_contest_config
+from contest.contests import ContestService
 from contest.db import Database
-from contest.services import ContestService
 from ingest.importer import CsvImporter
 
 START = pd.Timestamp("2024-01-01 00:00")
@@ -90,7 +90,8 @@ def project(path: Path, db_path: Path, rows: int, dialect: str) -> float:
     db = Database(f"sqlite:///{db_path}")
     end = (START + pd.Timedelta(minutes=rows) + pd.Timedelta(days=2)).date()
     kind = "register" if dialect == "de" else "interval"
-    ContestService(db).setup(parse_contest_config(CONTEST.format(end=end, kind=kind)))
+    with db.session() as session:
+        ContestService(session).setup(parse_contest_config(CONTEST.format(end=end, kind=kind)))
     importer = CsvImporter(db)
     t0 = time.perf_counter()
     report = importer.import_file(path, "M1")

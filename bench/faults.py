@@ -59,9 +59,11 @@ from paho.mqtt.properties import Properties
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from contest.config import parse_contest_config
+from contest.consumption import load_readings
+from contest.contests import ContestService
 from contest.db import Database
-from contest.services import ContestService, MeterService, ReadingService
-from contest.streams import StreamService
+from contest.meters import MeterService
+from contest.reading_store import ReadingService
 from tests.ingest_process import WorkerProcess, wait_for
 from tests.mqtt_broker import INGEST_PASSWORD, INGEST_USER, Broker, mosquitto
 from tests.mqtt_publish import generic_messages
@@ -243,19 +245,20 @@ class Counter:
     def __init__(self, db: Database, meter: str) -> None:
         self.db = db
         self.meter = meter
-        self.readings = ReadingService(db)
-        self.meter_id = MeterService(db).import_context(meter).meter_id
+        with db.session() as session:
+            self.meter_id = MeterService(session).import_context(meter).meter_id
 
     def count(self) -> int:
         try:
-            return self.readings.count_readings(self.meter)
+            with self.db.session() as session:
+                return ReadingService(session).count_readings(self.meter)
         except Exception:  # the database may be restarting
             return -1
 
     def stored_indexes(self, n: int) -> tuple[set[int], int]:
         """Indexes of the sent messages whose reading is stored; and how many rows are duplicates."""
         with self.db.session() as session:
-            frame = ReadingService.load_readings(session, self.meter_id)
+            frame = load_readings(session, self.meter_id)
         origin = pd.Timestamp(START_EPOCH, unit="s", tz="UTC")
         seconds = ((pd.to_datetime(frame["ts_utc"], utc=True) - origin) // pd.Timedelta(seconds=1)).tolist()
         duplicated = len(frame) - frame["ts_utc"].nunique()
@@ -386,10 +389,11 @@ def run_store(
 ) -> None:
     with database(store) as url:
         db = Database(url)
-        ContestService(db).setup(parse_contest_config(contest_toml(faults)))
-        streams = StreamService(db)
-        for fault in faults:
-            streams.bind(_meter(fault), _device(fault))
+        with db.session() as session:
+            ContestService(session).setup(parse_contest_config(contest_toml(faults)))
+        with db.session() as session:
+            for fault in faults:
+                MeterService(session).bind(_meter(fault), _device(fault))
         for fault in faults:
             print_row(run_fault(fault, store, db, url, n, persistence))
         db.dispose()

@@ -23,10 +23,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from contest.config import parse_contest_config
+from contest.contests import ContestService
 from contest.db import Database
 from contest.models import DailyConsumption, Meter
 from contest.publishing import PublishingService
-from contest.services import ContestService
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,7 +55,8 @@ def build_contest(db_url: str, households: int) -> None:
             f'meters = [{{ id = "B{i:05d}" }}]',
         ]
     db = Database(db_url)
-    ContestService(db).setup(parse_contest_config("\n".join(lines)))
+    with db.session() as session:
+        ContestService(session).setup(parse_contest_config("\n".join(lines)))
     with db.session() as session:
         meters = (
             session.execute(
@@ -115,7 +116,7 @@ APP = textwrap.dedent("""
     app.register(health)
     if "{server}" == "shipped":  # what `contest serve` runs: its protocol, timeouts and limits
         from contest.settings import WebSettings
-        from contest.webserver import uvicorn_config
+        from cli.webserver import uvicorn_config
         web = WebSettings(secret_key="bench-" + "x" * 40)
         config = uvicorn_config(app, web, "127.0.0.1", int(sys.argv[1]), log_level="error", access_log=False)
         uvicorn.Server(config).run()

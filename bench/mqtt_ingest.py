@@ -32,10 +32,11 @@ from paho.mqtt.properties import Properties
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from contest.config import parse_contest_config
+from contest.contests import ContestService
 from contest.db import Database
-from contest.services import ContestService, ReadingService
+from contest.meters import MeterService
+from contest.reading_store import ReadingService
 from contest.settings import MqttSettings
-from contest.streams import StreamService
 from ingest.mqtt_worker import MqttWorker
 from tests.mqtt_broker import INGEST_PASSWORD, INGEST_USER, Broker, mosquitto
 from tests.mqtt_publish import Publisher, generic_messages
@@ -113,7 +114,6 @@ def worker_drain(broker: Broker, db: Database, n: int) -> tuple[float, int, int]
             topics=(TOPIC,),
         ),
     )
-    readings = ReadingService(db)
     t0 = time.perf_counter()
     worker.start()
     deadline = time.monotonic() + 900
@@ -121,13 +121,17 @@ def worker_drain(broker: Broker, db: Database, n: int) -> tuple[float, int, int]
         time.sleep(0.05)
     elapsed = time.perf_counter() - t0
     worker.stop()
-    return elapsed, readings.count_readings("M1"), worker.stats.duplicates
+    with db.session() as session:
+        stored = ReadingService(session).count_readings("M1")
+    return elapsed, stored, worker.stats.duplicates
 
 
 def run(n: int, db_url: str, label: str) -> None:
     db = Database(db_url)
-    ContestService(db).setup(parse_contest_config(TOML))
-    StreamService(db).bind("M1", "dev1")
+    with db.session() as session:
+        ContestService(session).setup(parse_contest_config(TOML))
+    with db.session() as session:
+        MeterService(session).bind("M1", "dev1")
     messages = generic_messages("dev1", n, step_s=1)
     with mosquitto({"dev1": "pw1"}, workers=(BARE_USER,)) as broker:
         register_session(broker, BARE_USER)

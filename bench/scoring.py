@@ -198,8 +198,10 @@ def main() -> None:
         return
 
     sys.path.insert(0, str(ROOT))
-    from scoring.leaderboard import ScoringRules, score_contest
-    from scoring.specs import METHOD_DEGREE_DAY, BaselineSpec
+    from scoring.leaderboard import score_contest
+    from scoring.methods import METHOD_DEGREE_DAY
+    from scoring.rules import ScoringRules
+    from scoring.specs import BaselineSpec
 
     contest = synthetic_contest(args.households, args.days)
     day_index = contest["day_index"]

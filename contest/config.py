@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from contest.domain import BUILDING_TYPES, CARRIERS, METER_KINDS, check_living_area_m2, check_persons
 from contest.errors import ConfigError, IngestError
-from contest.scoring_spec import normalize_spec
+from contest.rules import ContestRules, rules_from_file
 from contest.season import check_grace_days
 from contest.units import GasFactors
-from scoring.specs import METHODS
+from scoring.rules import ScoringRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,14 +54,9 @@ class ContestConfig:
     competition_end: dt.date
     timezone: str = "Europe/Berlin"
     carrier: str = "electricity"
-    baseline_method: str = "prior_period_mean"  # kept for display; the spec is scoring_spec
-    min_coverage_fraction: float = 0.8
-    min_team_members: int = 3
-    min_day_coverage_fraction: float = 0.9
-    min_team_size_public: int = 3
+    #: the contest's rules: the file's [scoring], [co2] and [privacy] tables (contest.rules)
+    rules: ContestRules = field(default_factory=ContestRules)
     gas: GasFactors = field(default_factory=GasFactors)
-    #: scoring method and parameters as data (contest.scoring_spec); empty: prior-period mean
-    scoring_spec: dict[str, Any] = field(default_factory=dict)
     teams: tuple[str, ...] = ()
     households: tuple[HouseholdConfig, ...] = ()
     #: days after the last competition day in which late data still counts (then the result is final)
@@ -69,6 +64,17 @@ class ContestConfig:
     #: a new contest starts as "draft" (staff only) or "announced" (public); later changes of its
     #: season are the clock's and the staff's (``contest announce/close/reopen/archive``), not the file's
     initial_state: str = "announced"
+
+    def scoring_rules(self) -> ScoringRules:
+        """The rules with this contest's zone, carrier and periods, checked by scoring (ConfigError)."""
+        return self.rules.scoring_rules(
+            tz=self.timezone,
+            carrier=self.carrier,
+            baseline_start=self.baseline_start,
+            baseline_end=self.baseline_end,
+            competition_start=self.competition_start,
+            competition_end=self.competition_end,
+        )
 
 
 def _date(section: dict[str, Any], key: str, where: str) -> dt.date:
@@ -146,7 +152,7 @@ def _from_dict(doc: dict[str, Any], source: str) -> ContestConfig:
     carrier = str(c.get("carrier", "electricity"))
     if carrier not in CARRIERS:
         raise ConfigError(f"{source}: contest.carrier must be one of {CARRIERS}, got {carrier!r}")
-    scoring = doc.get("scoring") or {}
+    rules = rules_from_file(doc, source)
     cfg_gas = _gas(doc.get("gas"), f"{source}: [gas]") or GasFactors()
     teams = tuple(str(t["name"]) for t in doc.get("teams", []))
     if len(set(teams)) != len(teams):
@@ -217,19 +223,18 @@ def _from_dict(doc: dict[str, Any], source: str) -> ContestConfig:
         baseline_end=_date(baseline, "end", "contest.baseline"),
         competition_start=_date(competition, "start", "contest.competition"),
         competition_end=_date(competition, "end", "contest.competition"),
-        baseline_method=str(scoring.get("method", scoring.get("baseline_method", "prior_period_mean"))),
-        min_coverage_fraction=float(scoring.get("min_coverage_fraction", 0.8)),
-        min_team_members=int(scoring.get("min_team_members", 3)),
-        min_day_coverage_fraction=float(scoring.get("min_day_coverage_fraction", 0.9)),
-        min_team_size_public=int((doc.get("privacy") or {}).get("min_team_size_public", 3)),
-        scoring_spec=normalize_spec(scoring, doc.get("co2")),
+        rules=rules,
         gas=cfg_gas,
         teams=teams,
         households=tuple(households),
         grace_days=_grace_days(c.get("grace_days", 14), source),
         initial_state=_initial_state(c.get("state", "announced"), source),
     )
-    _check_periods(cfg, source)
+    try:
+        # The periods and the rules together, checked once by scoring.
+        cfg.scoring_rules()
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc.message}", key=exc.key, params=exc.params) from exc
     return cfg
 
 
@@ -246,23 +251,6 @@ def _initial_state(value: Any, source: str) -> str:
             f'{source}: contest.state may be "draft" or "announced" (a new contest\'s state), got {value!r}'
         )
     return str(value)
-
-
-def _check_periods(cfg: ContestConfig, source: str) -> None:
-    if cfg.baseline_start > cfg.baseline_end:
-        raise ConfigError(f"{source}: the baseline period ends before it starts")
-    if cfg.competition_start > cfg.competition_end:
-        raise ConfigError(f"{source}: the competition period ends before it starts")
-    if cfg.baseline_end >= cfg.competition_start:
-        raise ConfigError(f"{source}: the baseline period must end before the competition starts")
-    if not 0 < cfg.min_coverage_fraction <= 1 or not 0 < cfg.min_day_coverage_fraction <= 1:
-        raise ConfigError(f"{source}: coverage fractions must be in (0, 1]")
-    if cfg.min_team_size_public < 1:
-        raise ConfigError(f"{source}: privacy.min_team_size_public must be >= 1")
-    if cfg.min_team_members < 1:
-        raise ConfigError(f"{source}: scoring.min_team_members must be >= 1")
-    if cfg.baseline_method not in METHODS:
-        raise ConfigError(f"{source}: scoring.method must be one of {METHODS}, got {cfg.baseline_method!r}")
 
 
 def read_contest_config(path: str | Path) -> ContestConfig:

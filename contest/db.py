@@ -9,7 +9,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -69,6 +69,15 @@ class Database:
         """A session in one transaction: committed on success, rolled back on any error."""
         with self._sessions() as session, session.begin():
             yield session
+
+    def reachable(self) -> bool:
+        """Whether the database answers at all: tells an outage (retry later) from work it refuses."""
+        try:
+            with self.session() as session:
+                session.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
 
     def dispose(self) -> None:
         self.engine.dispose()

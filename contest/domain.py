@@ -9,7 +9,9 @@ from typing import Any
 
 from contest.errors import ConfigError
 from contest.readings import Rejection
+from contest.rules import ContestRules
 from contest.units import GasFactors
+from scoring.rules import ScoringRules
 
 CARRIERS = ("electricity", "gas", "heat")
 METER_KINDS = ("register", "interval")
@@ -43,6 +45,51 @@ def check_living_area_m2(area_m2: float | None) -> float | None:
     return float(area_m2)
 
 
+def check_building_type(building_type: str | None) -> str | None:
+    """One of :data:`BUILDING_TYPES`, or None (not stated)."""
+    if building_type is not None and building_type not in BUILDING_TYPES:
+        raise ConfigError(
+            f"building_type must be one of {BUILDING_TYPES}, got {building_type!r}",
+            key="household.building_type",
+        )
+    return building_type
+
+
+def clean_name(value: str, what: str, max_len: int) -> str:
+    """A name people will see (pseudonym, team, meter id, device): trimmed, printable, storable
+    everywhere; :class:`ConfigError` naming ``what`` otherwise."""
+    text = value.strip()
+    if not text:
+        raise ConfigError(f"{what} must not be empty", key="name.empty")
+    if len(text) > max_len:
+        raise ConfigError(
+            f"{what} is longer than {max_len} characters", key="name.too_long", params={"max_chars": max_len}
+        )
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ConfigError(f"{what} contains characters that are not valid text", key="name.not_text") from exc
+    if any(not ch.isprintable() for ch in text):
+        raise ConfigError(f"{what} contains control characters", key="name.not_text")
+    return text
+
+
+#: Longest names [characters], the same wherever they are set (the columns hold them).
+PSEUDONYM_MAX_CHARS = 80
+TEAM_NAME_MAX_CHARS = 200
+METER_ID_MAX_CHARS = 120
+
+
+def check_meter(external_id: str, carrier: str, kind: str) -> str:
+    """A new meter's id (cleaned, see :func:`clean_name`), once its carrier and kind are known ones."""
+    external_id = clean_name(external_id, "meter id", METER_ID_MAX_CHARS)
+    if carrier not in CARRIERS:
+        raise ConfigError(f"meter {external_id!r}: carrier must be one of {CARRIERS}, got {carrier!r}")
+    if kind not in METER_KINDS:
+        raise ConfigError(f"meter {external_id!r}: kind must be one of {METER_KINDS}, got {kind!r}")
+    return external_id
+
+
 @dataclass(frozen=True, slots=True)
 class ContestInfo:
     id: int
@@ -54,17 +101,24 @@ class ContestInfo:
     baseline_end: dt.date
     competition_start: dt.date
     competition_end: dt.date
-    baseline_method: str
-    min_coverage_fraction: float
-    min_team_members: int
-    min_day_coverage_fraction: float
     gas: GasFactors
-    #: privacy: teams with fewer members are not shown publicly
-    min_team_size_public: int = 3
+    #: the contest's rules: scoring, CO2 factors, privacy (contest.rules)
+    rules: ContestRules
     #: the season state when this was published (contest.season); pages show the state of now
     state: str = "running"
     #: days after the last competition day in which late data still counts [days]
     grace_days: int = 14
+
+    def scoring_rules(self) -> ScoringRules:
+        """The contest's rules with its zone, carrier and periods, as scoring takes them."""
+        return self.rules.scoring_rules(
+            tz=self.timezone,
+            carrier=self.carrier,
+            baseline_start=self.baseline_start,
+            baseline_end=self.baseline_end,
+            competition_start=self.competition_start,
+            competition_end=self.competition_end,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,55 +188,70 @@ class ImportReport:
         return [f"line {r.line_no}: {r.reason}" if r.line_no else r.reason for r in self.rejections[:limit]]
 
 
-@dataclass(frozen=True, slots=True)
-class HouseholdStanding:
-    """One household's line on a leaderboard (already filtered for what may be public)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PublicHouseholdStanding:
+    """What the public sees of a household's line on a leaderboard (the JSON API's ``HouseholdOut``:
+    every field always given). coverage_fraction: the lower of both periods' coverage [1]."""
 
-    household_id: int
+    rank: int | None
     pseudonym: str
     team: str | None
-    persons: int
-    public_listing: bool
     status: str
-    rank: int | None
     savings_fraction: float | None
     savings_kwh: float | None
     savings_kwh_per_person: float | None
-    expected_kwh: float | None
-    actual_kwh: float | None
-    baseline_kwh_per_day: float | None
     coverage_fraction: float
     baseline_coverage_fraction: float
     competition_coverage_fraction: float
     #: CO2 avoided by the savings [kg] (savings x the carrier's emission factor)
-    co2_saved_kg: float | None = None
+    co2_saved_kg: float | None
     #: its uncertainty interval overlaps a ranked neighbour's widely: the ranks may not differ really
-    statistically_tied: bool = False
+    statistically_tied: bool
+    #: its ranking category (e.g. ``"2"`` or ``"5+"`` persons with ``category_by = "household_size"``)
+    category: str | None
+    #: rank among the ranked households of its category (all participants count, as for ``rank``)
+    category_rank: int | None
+    #: savings per m² of living area [kWh/m²]; None without a living area or without a rank
+    savings_kwh_per_m2: float | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HouseholdStanding(PublicHouseholdStanding):
+    """One household's line on a leaderboard: its public part and what stays with the staff and the
+    household itself."""
+
+    household_id: int
+    persons: int
+    public_listing: bool
+    expected_kwh: float | None
+    actual_kwh: float | None
+    baseline_kwh_per_day: float | None
     #: why it is not ranked (a stable key), if it is not
     status_reason: str | None = None
-    #: its ranking category (e.g. ``"2"`` or ``"5+"`` persons with ``category_by = "household_size"``)
-    category: str | None = None
-    #: rank among the ranked households of its category (all participants count, as for ``rank``)
-    category_rank: int | None = None
-    #: savings per m² of living area [kWh/m²]; None without a living area or without a rank
-    savings_kwh_per_m2: float | None = None
     #: the method its baseline came from (differs from the contest's with the peer fallback)
     baseline_method: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class TeamStanding:
-    team_id: int
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PublicTeamStanding:
+    """What the public sees of a team (the JSON API's ``TeamOut``).
+    savings_fraction: savings / expected consumption of its ranked members [1]."""
+
+    rank: int | None
     name: str
+    status: str
     members: int
     ranked_members: int
-    status: str
-    rank: int | None
     savings_fraction: float | None
     savings_kwh: float | None
     savings_kwh_per_person: float | None
     expected_kwh: float | None
     actual_kwh: float | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TeamStanding(PublicTeamStanding):
+    team_id: int
     co2_saved_kg: float | None = None
 
 
@@ -260,6 +329,8 @@ class HouseholdInfo:
     id: int
     contest_slug: str
     contest_name: str
+    #: the contest's zone (IANA name), in which the household's pages show times
+    contest_timezone: str
     pseudonym: str
     team: str | None
     persons: int
@@ -306,7 +377,7 @@ class UploadPreview:
     """What an upload would import, shown before the household confirms.
 
     total_kwh: energy the file accounts for [kWh] (interval sum, or register increase without resets)
-    first_rows: the first usable rows as (local time text, value [kWh])
+    first_rows: the first usable rows as (time [UTC], value [kWh]); the page shows the time in the contest's zone
     """
 
     meter_external_id: str
@@ -319,5 +390,5 @@ class UploadPreview:
     first_ts_utc: dt.datetime | None
     last_ts_utc: dt.datetime | None
     total_kwh: float
-    first_rows: tuple[tuple[str, float], ...]
+    first_rows: tuple[tuple[dt.datetime, float], ...]
     rejections: tuple[Rejection, ...]

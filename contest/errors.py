@@ -1,6 +1,13 @@
-"""The project's one error tree. Only ``web/`` turns these into HTTP statuses."""
+"""The project's one error tree. Only ``web/`` turns these into HTTP statuses.
+
+An error carries a stable ``key`` and its ``params``; the web layer shows the key's sentence from its
+catalog in the visitor's language (``web/messages.py``). The ``message`` is English, for logs, the CLI
+and API clients; it is never the only place a visitor's sentence lives.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 
 class ContestError(Exception):
@@ -8,11 +15,15 @@ class ContestError(Exception):
 
     key: str = "contest.error"
 
-    def __init__(self, message: str, *, key: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, key: str | None = None, params: Mapping[str, object] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         if key is not None:
             self.key = key
+        #: the values the key's sentence names, e.g. ``{"meter": "M1"}`` (plain values: str, int, float, date)
+        self.params: dict[str, object] = dict(params or {})
 
 
 class NotFoundError(ContestError, LookupError):

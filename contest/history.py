@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from contest.db import Database
 from contest.models import LeaderboardSnapshot, StandingRevision
 
 #: Changes smaller than these are not worth a line in the history.
@@ -99,28 +99,28 @@ def explain(previous: _Line | None, current: _Line) -> tuple[Change, ...]:
 class RankHistoryService:
     """Reads a household's standing revisions (kept at each publication)."""
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, session: Session) -> None:
+        self.session = session
 
     def household(self, household_id: int, limit: int = 30) -> list[RankStep]:
         """The revisions in which the household's standing changed, newest first (at most ``limit``)."""
-        with self.db.session() as session:
-            rows = session.execute(
-                select(
-                    StandingRevision.snapshot_id,
-                    LeaderboardSnapshot.as_of,
-                    LeaderboardSnapshot.reason,
-                    LeaderboardSnapshot.ranked_households,
-                    StandingRevision.status,
-                    StandingRevision.rank,
-                    StandingRevision.savings_fraction,
-                    StandingRevision.baseline_kwh_per_day,
-                    StandingRevision.competition_coverage_fraction,
-                )
-                .join(LeaderboardSnapshot, LeaderboardSnapshot.id == StandingRevision.snapshot_id)
-                .where(StandingRevision.household_id == household_id)
-                .order_by(StandingRevision.snapshot_id)
-            ).all()
+        session = self.session
+        rows = session.execute(
+            select(
+                StandingRevision.snapshot_id,
+                LeaderboardSnapshot.as_of,
+                LeaderboardSnapshot.reason,
+                LeaderboardSnapshot.ranked_households,
+                StandingRevision.status,
+                StandingRevision.rank,
+                StandingRevision.savings_fraction,
+                StandingRevision.baseline_kwh_per_day,
+                StandingRevision.competition_coverage_fraction,
+            )
+            .join(LeaderboardSnapshot, LeaderboardSnapshot.id == StandingRevision.snapshot_id)
+            .where(StandingRevision.household_id == household_id)
+            .order_by(StandingRevision.snapshot_id)
+        ).all()
         steps: list[RankStep] = []
         previous: _Line | None = None
         for row in rows:

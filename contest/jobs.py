@@ -8,9 +8,9 @@ import logging
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from contest.consumption import refresh_daily
 from contest.publishing import PublishingService
 from contest.settings import SchedulerSettings
-from contest.streams import StreamService
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +28,9 @@ def start_scheduler(publishing: PublishingService, settings: SchedulerSettings) 
         id="publish_running",
         next_run_time=dt.datetime.now(dt.UTC),
     )
-    streams = StreamService(publishing.db)
-    scheduler.add_job(streams.refresh_daily, "interval", seconds=settings.refresh_daily_s, id="refresh_daily")
+    scheduler.add_job(
+        refresh_daily, "interval", args=(publishing.db,), seconds=settings.refresh_daily_s, id="refresh_daily"
+    )
     scheduler.start()
     log.info("scheduler started: publishing every %d min", settings.publish_interval_min)
     return scheduler

@@ -1,4 +1,4 @@
-"""ORM rows (SQLAlchemy 2, typed). Rows never leave ``contest.services``; callers get domain values."""
+"""ORM rows (SQLAlchemy 2, typed). Rows never leave the services of ``contest``; callers get domain values."""
 
 from __future__ import annotations
 
@@ -42,6 +42,11 @@ def to_epoch_us(value: dt.datetime) -> int:
     """Microseconds since 1970-01-01 UTC of an aware datetime (how SQLite stores UTC times here)."""
     delta = value - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def storable_text(text: str) -> str:
+    """Text every database stores: PostgreSQL text cannot hold NUL, so it is kept as the escape \\x00."""
+    return text.replace("\x00", "\\x00")
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -103,16 +108,9 @@ class Contest(Base):
     baseline_end: Mapped[dt.date] = mapped_column(Date)
     competition_start: Mapped[dt.date] = mapped_column(Date)
     competition_end: Mapped[dt.date] = mapped_column(Date)
-    #: scoring settings; see contest.domain.ScoringSettings
-    baseline_method: Mapped[str] = mapped_column(String(40), default="prior_period_mean")
-    min_coverage_fraction: Mapped[float] = mapped_column(Float, default=0.8)
-    min_team_members: Mapped[int] = mapped_column(Integer, default=3)
-    min_day_coverage_fraction: Mapped[float] = mapped_column(Float, default=0.9)
-    #: the scoring method and its parameters (baseline, team aggregation, categories, excluded days,
-    #: emission factors) as data; see contest.config and scoring.specs. Empty: the defaults.
-    scoring_spec: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    #: privacy: a team appears on public pages only with at least this many members
-    min_team_size_public: Mapped[int] = mapped_column(Integer, default=3)
+    #: the contest's rules (scoring, CO2 factors, privacy) as one value: contest.rules.ContestRules as
+    #: JSON; keys it lacks take the defaults
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     #: gas billing factors (DVGW G 685) used for meters without their own
     gas_brennwert_kwh_per_m3: Mapped[float] = mapped_column(Float, default=10.0)
     gas_zustandszahl: Mapped[float] = mapped_column(Float, default=0.9529)
@@ -367,6 +365,23 @@ class DailyDirty(Base):
 
     meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id", ondelete="CASCADE"), primary_key=True)
     since_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class DailyFinding(Base):
+    """A finding of the daily consumption of a meter's readings (scoring.daily: a register reset or
+    rollover, readings left out, overlaps): kept for the staff, rebuilt with the days it is about."""
+
+    __tablename__ = "daily_finding"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id", ondelete="CASCADE"), index=True)
+    #: the local day it is about (the first, when it names several)
+    day: Mapped[dt.date] = mapped_column(Date)
+    key: Mapped[str] = mapped_column(String(80))
+    detail: Mapped[str] = mapped_column(Text)
+    #: its evidence (times, kWh values, counts), JSON
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    found_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class LeaderboardSnapshot(Base):

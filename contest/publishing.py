@@ -6,8 +6,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import gc
-import hashlib
-import json
 import logging
 import math
 import threading
@@ -16,13 +14,16 @@ import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any
 
 from sqlalchemy import func, insert, select, text
 
+from contest.consumption import refresh_daily
+from contest.contests import contest_info
 from contest.db import Database
-from contest.domain import CityFigures, ContestInfo, HouseholdStanding, LeaderboardView, TeamStanding
+from contest.domain import HouseholdStanding, LeaderboardView
 from contest.errors import ConfigError, ContestNotFound
+from contest.leaderboards import LeaderboardService
+from contest.lookup import contest_by_slug
 from contest.models import Contest, ContestEvent, LeaderboardSnapshot, StandingRevision
 from contest.season import (
     ARCHIVED,
@@ -36,83 +37,16 @@ from contest.season import (
     SeasonService,
     due_state,
 )
-from contest.services import LeaderboardService, _contest_info
-from contest.units import GasFactors
+from contest.snapshots import (
+    content_hash,
+    finding_to_json,
+    jsonable,
+    standing_from_json,
+    view_from_json,
+    view_to_json,
+)
 
 log = logging.getLogger(__name__)
-
-
-# --- snapshots as JSON ------------------------------------------------------------------------------
-def jsonable(value: Any) -> Any:
-    """Plain JSON values: dataclasses, dates, tuples and numpy scalars converted; NaN and infinities
-    (which JSON columns refuse) become None."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if hasattr(value, "item") and callable(value.item):  # numpy scalar
-        return jsonable(value.item())
-    return value
-
-
-def finding_to_json(finding: Any) -> dict[str, Any]:
-    """A scoring finding as stored with a snapshot for the staff (key, detail, subject, evidence)."""
-    return {
-        "key": str(finding.key),
-        "detail": str(finding.detail),
-        "subject": str(getattr(finding, "subject", "") or ""),
-        "data": jsonable(dict(getattr(finding, "data", {}) or {})),
-    }
-
-
-def view_to_json(view: LeaderboardView) -> dict[str, Any]:
-    """The public leaderboard as JSON (findings stay with the staff: only their count is public)."""
-    body = jsonable(dataclasses.replace(view, findings=()))
-    body["findings_count"] = len(view.findings)
-    # The season's state when published, at the top for city displays reading the retained message.
-    state = view.contest.state
-    body["state"] = state
-    body["provisional"] = state in PROVISIONAL
-    body["final"] = state in FROZEN
-    return body  # type: ignore[no-any-return]
-
-
-def _known(cls: type[Any], fields: dict[str, Any]) -> dict[str, Any]:
-    """The fields ``cls`` has: a snapshot written by a newer version (more fields) still loads after a
-    rollback; fields an older snapshot lacks take their defaults."""
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = frozenset(f.name for f in dataclasses.fields(cls))
-    return {k: v for k, v in fields.items() if k in names}
-
-
-_FIELD_NAMES: dict[type[Any], frozenset[str]] = {}
-
-
-def standing_from_json(fields: dict[str, Any]) -> HouseholdStanding:
-    return HouseholdStanding(**_known(HouseholdStanding, fields))
-
-
-def view_from_json(body: dict[str, Any]) -> LeaderboardView:
-    c = _known(ContestInfo, dict(body["contest"]))
-    for key in ("baseline_start", "baseline_end", "competition_start", "competition_end"):
-        c[key] = dt.date.fromisoformat(c[key])
-    c["gas"] = GasFactors(**c["gas"])
-    return LeaderboardView(
-        contest=ContestInfo(**c),
-        as_of=dt.datetime.fromisoformat(body["as_of"]),
-        competition_days_elapsed=body["competition_days_elapsed"],
-        teams=tuple(TeamStanding(**_known(TeamStanding, t)) for t in body["teams"]),
-        households=tuple(standing_from_json(h) for h in body["households"]),
-        city=CityFigures(**_known(CityFigures, body["city"])) if "city" in body else CityFigures(),
-        provenance=body.get("provenance", {}),
-    )
 
 
 def _keep_out_of_gc(collect_first: bool = False) -> None:
@@ -125,16 +59,6 @@ def _keep_out_of_gc(collect_first: bool = False) -> None:
     if collect_first:
         gc.collect()
     gc.freeze()
-
-
-def content_hash(body: dict[str, Any]) -> str:
-    """sha256 of a snapshot body without its as-of time: the same standings give the same hash."""
-    timeless = {k: v for k, v in body.items() if k != "as_of"}
-    provenance = timeless.get("provenance")
-    if isinstance(provenance, dict):
-        timeless["provenance"] = {k: v for k, v in provenance.items() if k != "as_of"}
-    text = json.dumps(timeless, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -160,7 +84,6 @@ class PublishingService:
     ) -> None:
         self.db = db
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
-        self.boards = LeaderboardService(db, clock=self.clock)
         self.cache_ttl_s = cache_ttl_s
         #: called after each publication (e.g. the retained MQTT message for city displays)
         self.on_published = on_published
@@ -241,6 +164,13 @@ class PublishingService:
             return info, True
         return self._publish(slug, reason=reason, state=season.state, skip_unchanged=skip_unchanged), True
 
+    def score(self, slug: str, as_of: dt.datetime, *, public_only: bool = False) -> LeaderboardView:
+        """The contest scored now from the data stored now (every household with ``public_only``
+        False): the days of streamed readings are brought up to date first."""
+        refresh_daily(self.db)
+        with self.db.session() as session:
+            return LeaderboardService(session, self.clock).leaderboard(slug, as_of, public_only=public_only)
+
     def _publish(
         self,
         slug: str,
@@ -255,9 +185,9 @@ class PublishingService:
         final = state in FROZEN
         # One scoring pass: the public view (opted-in households) and every household's standing, which
         # stays on the server for the household portal (never in the public body or API).
-        full = self.boards.leaderboard(slug, self.clock(), public_only=False)
+        full = self.score(slug, self.clock())
         full = dataclasses.replace(full, contest=dataclasses.replace(full.contest, state=state))
-        k = full.contest.min_team_size_public
+        k = full.contest.rules.privacy.min_team_size_public
         view = dataclasses.replace(
             full,
             households=tuple(h for h in full.households if h.public_listing),
@@ -273,7 +203,7 @@ class PublishingService:
             # Locked and read again: another process (a second app instance, the command line) may have
             # closed the contest while this one scored. Then its final result stands, and nothing
             # provisional may be stored after it (the newest snapshot is what the public sees).
-            contest = session.scalars(select(Contest).where(Contest.slug == slug).with_for_update()).one()
+            contest = contest_by_slug(session, slug, lock=True)
             if contest.state in FROZEN and (close is not None or not final):
                 frozen = session.scalars(
                     select(LeaderboardSnapshot)
@@ -511,10 +441,7 @@ class PublishingService:
         newest = self.current_id(slug)
         if newest is None:
             with self.db.session() as session:
-                contest = session.scalars(select(Contest).where(Contest.slug == slug)).first()
-                if contest is None:
-                    raise ContestNotFound(f"no contest with the slug {slug!r}")
-                info = _contest_info(contest)
+                info = contest_info(contest_by_slug(session, slug))
             try:
                 self.publish(slug, reason="first_view")
             except Exception:

@@ -1,4 +1,6 @@
-"""Domain values for readings crossing from ingest into storage: the frame schema and rejections."""
+"""Readings crossing from ingest into storage: their values (a frame's schema, a device's message, a
+rejection) and the rules every reading keeps before it is stored, whatever its source: the bounds of
+one reading, register rises (scoring.registers) and the meter's validity and register series."""
 
 from __future__ import annotations
 
@@ -6,12 +8,20 @@ import math
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from scoring.registers import (
+    BACKWARDS,
+    TOO_FAST,
+    judge_series,
+    max_rise_kwh,
+    step_verdict,
+)
 from scoring.schema import (  # re-exported: ingest and web use the names from here
     DURATION_S,
     ENERGY_KWH,
@@ -37,12 +47,18 @@ __all__ = [
     "MAX_HOUSEHOLD_POWER_KW",
     "READING_COLUMNS",
     "TS_UTC",
+    "DeviceMessage",
     "DeviceReading",
     "Rejection",
+    "StreamRejection",
+    "StreamRow",
     "out_of_bounds",
     "reading_problem",
+    "register_problem",
     "register_rise_problem",
     "validate_readings",
+    "validity_problem",
+    "validity_problems",
 ]
 
 
@@ -102,9 +118,55 @@ class DeviceReading:
             raise ValueError(f"unknown direction {self.direction!r}")
 
 
+@dataclass(frozen=True, slots=True)
+class StreamRow:
+    """A streamed reading bound to its meter, ready to store. ts_utc: [UTC, aware]; energy_kwh: register
+    value or interval energy [kWh]; duration_s: interval length [s] (None for registers)."""
+
+    meter_id: int
+    ts_utc: datetime
+    energy_kwh: float
+    kind: str
+    duration_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamRejection:
+    """A message kept in the rejected store: topic, payload, reason, key, when it arrived [UTC]."""
+
+    topic: str
+    payload: bytes
+    reason: str
+    key: str
+    received_at: datetime
+    meter_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceMessage:
+    """The last message of a device channel the worker parsed: where and when it came, the value, and
+    what became of it.
+
+    received_at: broker receive time [UTC]; ts_utc: the reading's time [UTC]; energy_kwh: [kWh]
+    meter_id, meter: the meter it was stored for or rejected at (None: no binding took it)
+    rejection_key, rejection_reason: why it was not stored (None: stored)
+    """
+
+    device: str
+    channel: str
+    topic: str
+    received_at: datetime
+    ts_utc: datetime
+    energy_kwh: float
+    meter_id: int | None = None
+    rejection_key: str | None = None
+    rejection_reason: str | None = None
+    meter: str | None = None
+
+
 # --- bounds at the edge ------------------------------------------------------------------------
 # Every normalized reading keeps these before it is stored (ReadingService.store: files, manual and
-# swap readings; the MQTT worker and StreamService.store: device messages). A reading outside them is
+# swap readings; the MQTT worker: device messages, one at a time). A reading outside them is
 # a Rejection with one of the keys below and its reason, never a crash later in scoring or publishing
 # (issue 11: an interval of 1e12 s, a register of 1e300 kWh).
 
@@ -126,12 +188,8 @@ MAX_INTERVAL_S = 31 * 86_400.0 + 3_600.0
 #: 99,999,999 kWh for electricity and heat, and 99,999,999 m³ of gas at up to ~13 kWh/m³ (Brennwert) is
 #: 1.3e9 kWh. 1e10 leaves room for all of them and stays far below the 1e300 of a broken value.
 MAX_REGISTER_KWH = 1e10
-#: A register may rise by one display step at once [kWh], whatever the time between two readings: a
-#: counter that shows whole units jumps by 1 kWh, or by 1 m³ of gas (about 12 kWh). Added to the
-#: power limit below, so two readings a second apart never trip it.
-REGISTER_STEP_SLACK_KWH = 20.0
-#: Interval energy and register rises are limited by ``MAX_HOUSEHOLD_POWER_KW`` (100 kW, from
-#: scoring.schema, where its reason is): a household meter cannot advance 1e6 kWh in an hour.
+#: Interval energy is limited by ``MAX_HOUSEHOLD_POWER_KW`` (100 kW, from scoring.schema, where its
+#: reason is), register rises by the same limit plus one display step (scoring.registers.max_rise_kwh).
 
 KEY_TIME_OUT_OF_RANGE = "reading.time_out_of_range"
 KEY_ENERGY_NOT_FINITE = "reading.energy_not_finite"
@@ -140,6 +198,11 @@ KEY_DURATION_OUT_OF_RANGE = "reading.duration_out_of_range"
 KEY_REGISTER_OUT_OF_RANGE = "reading.register_out_of_range"
 KEY_INTERVAL_POWER_TOO_HIGH = "reading.interval_power_too_high"
 KEY_REGISTER_RISE_TOO_FAST = "reading.register_rise_too_fast"
+KEY_OUTSIDE_METER_VALIDITY = "reading.outside_meter_validity"
+#: uploads (files, manual) for a time a bound device reads the meter: that register series is the device's
+KEY_METER_READ_BY_DEVICE = "csv.meter_read_by_device"
+#: a device's reading from before its binding: that register series is another counter's (the display's)
+KEY_BEFORE_BINDING = "mqtt.before_binding"
 
 _US_PER_HOUR = 3.6e9
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -149,32 +212,51 @@ BOUND_KEY = "key"
 BOUND_REASON = "reason"
 
 
-def max_register_rise_kwh(hours: float) -> float:
-    """The most a household register can rise in ``hours`` [h]: the power limit plus one display step [kWh]."""
-    return MAX_HOUSEHOLD_POWER_KW * max(hours, 0.0) + REGISTER_STEP_SLACK_KWH
-
-
 def register_rise_problem(
     previous_ts: datetime, previous_kwh: float, ts: datetime, energy_kwh: float
 ) -> str | None:
     """Why a register reading cannot follow the previous reading of the same series (a rise faster
-    than a household connection can draw), or None. A fall is a reset or a swap, judged elsewhere.
+    than a household connection can draw, scoring.registers), or None. Falls are not judged here:
+    :func:`register_problem` judges both.
 
     previous_ts, ts: [UTC, aware]; previous_kwh, energy_kwh: register values [kWh]
     """
     hours = (ts - previous_ts).total_seconds() / 3600.0
-    if previous_kwh <= 0.0 or energy_kwh - previous_kwh <= max_register_rise_kwh(hours):
-        # From zero any counter value may follow: readers report 0 while booting, before their first
-        # read of the meter, and judging the real value against that 0 would refuse all that follow.
+    if step_verdict(previous_kwh, energy_kwh, hours, falls=False) != TOO_FAST:
         return None
     return _rise_reason(previous_ts, previous_kwh, energy_kwh, hours)
+
+
+def register_problem(
+    previous_ts: datetime, previous_kwh: float, ts: datetime, energy_kwh: float, *, backwards_key: str
+) -> tuple[str, str] | None:
+    """Why a register reading that follows the last accepted reading of its series cannot be stored,
+    by the one register rule (scoring.registers): (key, reason) of a reading that went backwards or
+    rose too fast, or None (it continues, or the counter was reset or rolled over). A stream judges
+    each new reading so; it cannot see spikes (they need the next reading).
+
+    previous_ts, ts: [UTC, aware]; previous_kwh, energy_kwh: register values [kWh]
+    backwards_key: the key of a reading that went backwards, its source's (``mqtt.register_backwards``,
+        ``csv.register_backwards``); a rise too fast has the bounds' key, the same for every source
+    """
+    hours = (ts - previous_ts).total_seconds() / 3600.0
+    verdict = step_verdict(previous_kwh, energy_kwh, hours)
+    if verdict == TOO_FAST:
+        return KEY_REGISTER_RISE_TOO_FAST, _rise_reason(previous_ts, previous_kwh, energy_kwh, hours)
+    if verdict == BACKWARDS:
+        return (
+            backwards_key,
+            f"register went backwards from {previous_kwh:.3f} kWh ({previous_ts.isoformat()}) to "
+            f"{energy_kwh:.3f} kWh",
+        )
+    return None
 
 
 def _rise_reason(previous_ts: datetime, previous_kwh: float, energy_kwh: float, hours: float) -> str:
     return (
         f"register rose from {previous_kwh:g} kWh ({previous_ts.isoformat()}) to {energy_kwh:g} kWh in "
         f"{hours:.4g} h: more than a household connection can draw ({MAX_HOUSEHOLD_POWER_KW:g} kW, i.e. at "
-        f"most {max_register_rise_kwh(hours):.6g} kWh)"
+        f"most {max_rise_kwh(hours):.6g} kWh)"
     )
 
 
@@ -310,35 +392,154 @@ def _fast_rises(
     anchor: tuple[datetime, float] | None,
 ) -> dict[int, tuple[str, str]]:
     """Register readings of ONE series that rise faster than a household can draw from the last
-    accepted reading before them (``anchor``: the last stored one), with why. Vectorized when nothing
-    is too fast (the usual case); otherwise one pass in time order."""
+    accepted reading before them (``anchor``: the last stored one), with why: the register rule's rise
+    part (scoring.registers; falls are taken here, the parsers and daily consumption judge them)."""
     ts_us = np.asarray(ts[rows].asi8, dtype=np.int64)  # ts is in microseconds (out_of_bounds)
     if len(ts_us) > 1 and not (np.diff(ts_us) > 0).all():
         order = np.lexsort((energy[rows], ts_us))  # by time; a repeated instant by value
         rows, ts_us = rows[order], ts_us[order]
-    values = energy[rows]
+    before: tuple[int, float] | None = None
     if anchor is not None:
         anchor_us = (pd.Timestamp(anchor[0]).to_pydatetime() - _EPOCH) // timedelta(microseconds=1)
-        all_us = np.concatenate([[anchor_us], ts_us])
-        all_values = np.concatenate([[float(anchor[1])], values])
-    else:
-        all_us, all_values = ts_us, values
-    hours = np.diff(all_us) / _US_PER_HOUR
-    if not (
-        (np.diff(all_values) > MAX_HOUSEHOLD_POWER_KW * np.maximum(hours, 0.0) + REGISTER_STEP_SLACK_KWH)
-        & (all_values[:-1] > 0.0)  # from zero any value may follow (register_rise_problem)
-    ).any():
-        return {}
+        before = (anchor_us, float(anchor[1]))
+    judged = judge_series(ts_us, energy[rows], anchor=before, spikes=False, falls=False)
     found: dict[int, tuple[str, str]] = {}
-    last_us, last_kwh = int(all_us[0]), float(all_values[0])
-    first = 0 if anchor is not None else 1  # without a stored reading, the series' first is the anchor
-    for row, t_us, value in zip(
-        rows[first:].tolist(), ts_us[first:].tolist(), values[first:].tolist(), strict=True
-    ):
-        hours_since = (t_us - last_us) / _US_PER_HOUR
-        if last_kwh <= 0.0 or value - last_kwh <= max_register_rise_kwh(hours_since):
-            last_us, last_kwh = t_us, value  # a fall (reset) is accepted here: scoring counts nothing for it
-        else:
-            since = pd.Timestamp(last_us, unit="us", tz=UTC).to_pydatetime()
-            found[row] = (KEY_REGISTER_RISE_TOO_FAST, _rise_reason(since, last_kwh, value, hours_since))
+    for k in np.flatnonzero(judged.verdict == TOO_FAST).tolist():
+        p = int(judged.ref[k])
+        since_us, since_kwh = (int(ts_us[p]), float(energy[rows[p]])) if p >= 0 or before is None else before
+        hours = (int(ts_us[k]) - since_us) / _US_PER_HOUR
+        since = pd.Timestamp(since_us, unit="us", tz=UTC).to_pydatetime()
+        found[int(rows[k])] = (
+            KEY_REGISTER_RISE_TOO_FAST,
+            _rise_reason(since, since_kwh, float(energy[rows[k]]), hours),
+        )
     return found
+
+
+# --- the meter's validity and register series ----------------------------------------------------
+
+
+class SeriesSpan(Protocol):
+    """A register series of a meter (contest.domain.SeriesInfo): after ``starts_at`` up to and including
+    ``ends_at`` [UTC] (None: open); ``device``: whose register it is (None: the display, uploads)."""
+
+    @property
+    def starts_at(self) -> datetime | None: ...
+
+    @property
+    def ends_at(self) -> datetime | None: ...
+
+    @property
+    def device(self) -> str | None: ...
+
+
+def validity_problem(
+    ts: datetime,
+    *,
+    meter: str,
+    valid_from: datetime | None,
+    valid_to: datetime | None,
+    series: tuple[SeriesSpan, ...] = (),
+    device: str | None = None,
+    tz: str = "UTC",
+) -> tuple[str, str] | None:
+    """Why a reading at ``ts`` [UTC, aware] does not belong to the meter ``meter`` (key, reason), or None:
+    outside the meter's validity (before it was installed, after it was replaced: a meter swap), or in
+    a register series that is not its source's (docs/glossary.md): an upload (``device`` None) for a
+    time a bound device reads the meter, a device's reading outside that device's own series.
+    tz: the contest's zone, to name times in reasons."""
+    zone = ZoneInfo(tz)
+    if valid_from is not None and ts < valid_from:
+        return (
+            KEY_OUTSIDE_METER_VALIDITY,
+            f"before meter {meter} was installed ({valid_from.astimezone(zone):%d.%m.%Y %H:%M})",
+        )
+    if valid_to is not None and ts > valid_to:
+        return (
+            KEY_OUTSIDE_METER_VALIDITY,
+            f"after meter {meter} was replaced ({valid_to.astimezone(zone):%d.%m.%Y %H:%M})",
+        )
+    holding = next(
+        (
+            s
+            for s in series
+            if (s.starts_at is None or ts > s.starts_at) and (s.ends_at is None or ts <= s.ends_at)
+        ),
+        None,
+    )
+    if device is None:
+        if holding is None or holding.device is None:
+            return None
+        since = (
+            f"after {holding.starts_at.astimezone(zone):%d.%m.%Y %H:%M}"
+            if holding.starts_at is not None
+            else "from its start"
+        )
+        until = (
+            f" until {holding.ends_at.astimezone(zone):%d.%m.%Y %H:%M}" if holding.ends_at is not None else ""
+        )
+        return (
+            KEY_METER_READ_BY_DEVICE,
+            f"meter {meter} is read by the device {holding.device} {since}{until}: readings of that time "
+            "come from the device, not from uploads",
+        )
+    own = [s for s in series if s.device == device]
+    if not own or (holding is not None and holding.device == device):
+        return None
+    start = own[-1].starts_at
+    return (
+        KEY_BEFORE_BINDING,
+        f"reading at {ts.isoformat()} is from before device {device!r} was bound to meter {meter} "
+        f"({start.isoformat() if start is not None else 'its start'})",
+    )
+
+
+def validity_problems(
+    ts: pd.Series,
+    *,
+    meter: str,
+    valid_from: datetime | None,
+    valid_to: datetime | None,
+    series: tuple[SeriesSpan, ...] = (),
+    device: str | None = None,
+    tz: str = "UTC",
+) -> pd.DataFrame:
+    """:func:`validity_problem` of a frame's times (``ts`` [UTC, aware]): one row per reading that does
+    not belong to the meter, indexed like ``ts``, columns ``key`` and ``reason`` (empty: all do).
+    Vectorized: only readings that may break it are judged one by one."""
+    stamps = pd.DatetimeIndex(ts)
+    suspicious = np.zeros(len(stamps), dtype=bool)
+    if valid_from is not None:
+        suspicious |= np.asarray(stamps < pd.Timestamp(valid_from), dtype=bool)
+    if valid_to is not None:
+        suspicious |= np.asarray(stamps > pd.Timestamp(valid_to), dtype=bool)
+    if device is not None:  # a device's own series is given by its start only: judge each reading
+        suspicious[:] = True
+    for s in series:
+        if s.device == device:
+            continue
+        held = np.ones(len(stamps), dtype=bool)
+        if s.starts_at is not None:
+            held &= np.asarray(stamps > pd.Timestamp(s.starts_at), dtype=bool)
+        if s.ends_at is not None:
+            held &= np.asarray(stamps <= pd.Timestamp(s.ends_at), dtype=bool)
+        suspicious |= held
+    problems: dict[int, tuple[str, str]] = {}
+    for i in np.flatnonzero(suspicious).tolist():
+        problem = validity_problem(
+            stamps[i].to_pydatetime(),
+            meter=meter,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            series=series,
+            device=device,
+            tz=tz,
+        )
+        if problem is not None:
+            problems[i] = problem
+    at = sorted(problems)
+    return pd.DataFrame(
+        {BOUND_KEY: [problems[i][0] for i in at], BOUND_REASON: [problems[i][1] for i in at]},
+        index=ts.index[at],
+        dtype=object,
+    )

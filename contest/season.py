@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from contest.db import Database
-from contest.errors import ConfigError, ContestNotFound
+from contest.errors import ConfigError
+from contest.lookup import contest_by_slug
 from contest.models import Contest, ContestEvent, Household, ImportBatch, Meter
 
 DRAFT, ANNOUNCED, RUNNING, CLOSING, FINAL, ARCHIVED = (
@@ -176,16 +176,6 @@ def check_grace_days(days: int) -> int:
     return days
 
 
-def _contest(session: Session, slug: str, *, lock: bool = False) -> Contest:
-    query = select(Contest).where(Contest.slug == slug)
-    if lock:
-        query = query.with_for_update()
-    contest = session.scalars(query).one_or_none() if "\x00" not in slug else None
-    if contest is None:
-        raise ContestNotFound(f"no contest with the slug {slug!r}")
-    return contest
-
-
 class SeasonService:
     """Reads and records a contest's season state and its log."""
 
@@ -195,7 +185,7 @@ class SeasonService:
 
     def get(self, slug: str) -> Season:
         with self.db.session() as session:
-            return season_of(_contest(session, slug))
+            return season_of(contest_by_slug(session, slug))
 
     def all(self) -> list[Season]:
         with self.db.session() as session:
@@ -203,7 +193,7 @@ class SeasonService:
 
     def events(self, slug: str, limit: int = 200) -> list[SeasonEvent]:
         with self.db.session() as session:
-            contest = _contest(session, slug)
+            contest = contest_by_slug(session, slug)
             rows = session.scalars(
                 select(ContestEvent)
                 .where(ContestEvent.contest_id == contest.id)
@@ -219,7 +209,7 @@ class SeasonService:
         """Imports stored after the latest close, newest first (for the staff: late data that a final
         result does not include; reopening would let it count)."""
         with self.db.session() as session:
-            contest = _contest(session, slug)
+            contest = contest_by_slug(session, slug)
             if contest.closed_at is None:
                 return []
             rows = session.execute(
@@ -245,7 +235,7 @@ class SeasonService:
         ``PublishingService`` publishes and then records with :meth:`record`."""
         now = self.clock()
         with self.db.session() as session:
-            contest = _contest(session, slug, lock=True)  # two processes never log one change twice
+            contest = contest_by_slug(session, slug, lock=True)  # two processes never log one change twice
             season = season_of(contest)
             due = season.state_at(now)
             if due != season.state and due != FINAL:
@@ -273,7 +263,7 @@ class SeasonService:
             raise ConfigError(f"unknown state {to_state!r}; states are {', '.join(STATES)}")
         now = self.clock()
         with self.db.session() as session:
-            contest = _contest(session, slug, lock=True)
+            contest = contest_by_slug(session, slug, lock=True)
             session.add(
                 ContestEvent(
                     contest_id=contest.id,
@@ -317,7 +307,7 @@ class SeasonService:
         """Remember the last publication that worked, or the last error, for the staff."""
         now = self.clock()
         with self.db.session() as session:
-            contest = _contest(session, slug)
+            contest = contest_by_slug(session, slug)
             if error is None:
                 contest.last_published_at = now
             else:

@@ -1,85 +1,156 @@
-"""The one settings object, read from the environment once, a section per concern.
+"""The one settings object, a section per concern, each setting declared once: its default, its bounds
+and its documentation (``msgspec.Meta``). ``load_settings`` reads the environment once, at start, and
+checks every value and every rule between values: a bad one stops the start with a message naming
+the variable.
 
+A setting's variable is ``CONTEST_<SECTION>_<FIELD>`` (``mqtt.batch_max``: ``CONTEST_MQTT_BATCH_MAX``)
+unless its declaration names another (``env``): a few keep the names deployments already use.
 Contest rules (baseline method, coverage thresholds) are data on the contest, not settings.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+import msgspec.inspect
+from msgspec import Meta
+from msgspec.structs import force_setattr
 
 from contest.errors import ConfigError
 
+ENV_PREFIX = "CONTEST_"
 
-def _env(name: str, default: str) -> str:
-    return os.environ.get(name, default)
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ConfigError(f"environment variable {name}={raw!r} is not an integer") from exc
+#: A topic prefix an installation chooses in its device software: levels without wildcards.
+_PREFIX = r"^[^/+#\x00]+(?:/[^/+#\x00]+)*$"
+#: One topic level (an MQTT shared-subscription group name).
+_LEVEL = r"^[^/+#\x00]+$"
+#: Written into the table of settings instead of the declared default.
+_DEFAULT_DOC = "default_doc"
+#: A rule the section's ``__post_init__`` checks, as the table of settings states it.
+_RULE = "rule"
 
 
-@dataclass(frozen=True, slots=True)
-class DbSettings:
-    """Where data is stored.
+def _random_key() -> str:
+    return secrets.token_hex(32)
 
-    url: SQLAlchemy URL. ``CONTEST_DB_URL`` (e.g. ``postgresql+psycopg://user:pw@host/db``) wins;
-        otherwise a SQLite file at ``CONTEST_DB_PATH`` (default ``./var/contest.sqlite3``).
-    """
 
-    url: str
+class Section(msgspec.Struct, frozen=True, kw_only=True):
+    """A section of the settings; its variables start with ``CONTEST_<env_section>_``."""
+
+    env_section: ClassVar[str]
+
+
+class DbSettings(Section, frozen=True, kw_only=True):
+    """Where data is stored."""
+
+    env_section: ClassVar[str] = "DB"
+
+    url: Annotated[
+        str,
+        Meta(
+            description="SQLAlchemy URL, e.g. `postgresql+psycopg://user:pw@host/db`; wins over the path",
+            extra={_DEFAULT_DOC: "a SQLite file at the path"},
+        ),
+    ] = ""
+    path: Annotated[str, Meta(min_length=1, description="SQLite file used when no URL is set")] = (
+        "var/contest.sqlite3"
+    )
+
+    def __post_init__(self) -> None:
+        if not self.url:
+            force_setattr(self, "url", default_sqlite_url(self.path))
 
     @property
     def is_sqlite(self) -> bool:
         return self.url.startswith("sqlite")
 
 
-@dataclass(frozen=True, slots=True)
-class WebSettings:
-    """The HTTP server.
+class WebSettings(Section, frozen=True, kw_only=True):
+    """The HTTP server (``contest serve``).
 
-    host: interface to listen on (``CONTEST_WEB_HOST``, default 127.0.0.1)
-    port: TCP port (``CONTEST_WEB_PORT``, default 8000)
-    secret_key: signs session cookies and CSRF tokens (``CONTEST_SECRET_KEY``, at least
-        32 characters, e.g. ``python -c "import secrets; print(secrets.token_hex(32))"``).
-        ``contest serve`` refuses to start without one or with a published one (``change-me``);
-        only the demo makes a random one per process (everybody is signed out on restart).
-    secret_key_given: whether ``secret_key`` came from the environment (not made up for this process)
-    max_upload_bytes: largest accepted upload [bytes] (``CONTEST_MAX_UPLOAD_BYTES``, default 20 MB)
-    upload_dir: where uploads wait for the household's confirmation (``CONTEST_UPLOAD_DIR``, default
-        ``./var/uploads``)
-    widget_frame_ancestors: who may show the widget in a frame, as CSP ``frame-ancestors`` sources
-        (``CONTEST_WIDGET_FRAME_ANCESTORS``, default ``*``; e.g. ``https://www.stadt.example``). Every
-        other page may not be framed at all.
-    timeout_keep_alive_s: an idle connection is closed after this long [s]
-        (``CONTEST_WEB_KEEP_ALIVE_S``, default 5)
-    limit_concurrency: connections and requests served at once; more get 503 at once instead of
-        piling up (``CONTEST_WEB_LIMIT_CONCURRENCY``, default 1000)
-    header_timeout_s: a client must send its request line and headers within this long [s], or the
-        connection is closed (slow-header clients) (``CONTEST_WEB_HEADER_TIMEOUT_S``, default 10)
-    max_header_bytes: largest request line plus headers [bytes] (``CONTEST_WEB_MAX_HEADER_BYTES``,
-        default 16 KiB)
+    secret_key_given: whether ``secret_key`` was given (not made up for this process); derived.
     """
 
-    host: str = "127.0.0.1"
-    port: int = 8000
-    secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
+    env_section: ClassVar[str] = "WEB"
+
+    host: Annotated[str, Meta(min_length=1, description="interface `contest serve` listens on")] = "127.0.0.1"
+    port: Annotated[int, Meta(ge=1, le=65535, description="TCP port `contest serve` listens on")] = 8000
+    secret_key: Annotated[
+        str,
+        Meta(
+            description="signs session cookies and CSRF tokens; at least 32 characters, e.g. "
+            '`python -c "import secrets; print(secrets.token_hex(32))"`. `contest serve` refuses to start '
+            "without one or with a published example (`change-me`); only `contest demo` makes a random "
+            "one per process (everybody is signed out on restart)",
+            extra={
+                "env": "CONTEST_SECRET_KEY",
+                "secret": True,
+                _DEFAULT_DOC: "– (required by `contest serve`)",
+            },
+        ),
+    ] = ""
     secret_key_given: bool = False
-    max_upload_bytes: int = 20 * 1024 * 1024
-    upload_dir: str = "var/uploads"
-    widget_frame_ancestors: str = "*"
-    timeout_keep_alive_s: int = 5
-    limit_concurrency: int = 1000
-    header_timeout_s: int = 10
-    max_header_bytes: int = 16 * 1024
+    max_upload_bytes: Annotated[
+        int,
+        Meta(ge=1, description="largest accepted upload [bytes]", extra={"env": "CONTEST_MAX_UPLOAD_BYTES"}),
+    ] = 20 * 1024 * 1024
+    upload_dir: Annotated[
+        str,
+        Meta(
+            min_length=1,
+            description="where uploads wait for the household's confirmation",
+            extra={"env": "CONTEST_UPLOAD_DIR"},
+        ),
+    ] = "var/uploads"
+    widget_frame_ancestors: Annotated[
+        str,
+        Meta(
+            min_length=1,
+            description="sites that may show the widget in a frame (CSP `frame-ancestors` sources, e.g. "
+            "`https://www.stadt.example`); no other page may be framed",
+            extra={"env": "CONTEST_WIDGET_FRAME_ANCESTORS"},
+        ),
+    ] = "*"
+    timeout_keep_alive_s: Annotated[
+        int,
+        Meta(
+            ge=1,
+            le=3600,
+            description="an idle keep-alive connection is closed after this long [s]",
+            extra={"env": "CONTEST_WEB_KEEP_ALIVE_S"},
+        ),
+    ] = 5
+    limit_concurrency: Annotated[
+        int,
+        Meta(
+            ge=1,
+            description="connections and requests served at once; more get 503 at once instead of piling up",
+        ),
+    ] = 1000
+    header_timeout_s: Annotated[
+        int,
+        Meta(
+            ge=1,
+            le=3600,
+            description="a client must send its request line and headers within this long [s] (slow clients)",
+        ),
+    ] = 10
+    max_header_bytes: Annotated[
+        int, Meta(ge=1024, le=1024 * 1024, description="largest request line plus headers [bytes]")
+    ] = 16 * 1024
+
+    def __post_init__(self) -> None:
+        force_setattr(self, "secret_key_given", bool(self.secret_key))
+        if not self.secret_key:
+            force_setattr(self, "secret_key", _random_key())
 
     def check_secret_key(self) -> None:
         """Refuse to serve with a key anyone could know: none given (a process-local random one would
@@ -130,62 +201,158 @@ MIN_SECRET_KEY_CHARS = 32
 MIN_SECRET_KEY_DISTINCT = 8
 
 
-@dataclass(frozen=True, slots=True)
-class MqttSettings:
-    """The MQTT ingest worker (``contest ingest``).
+class MqttSettings(Section, frozen=True, kw_only=True):
+    """The MQTT ingest worker (``contest ingest``) and the retained-leaderboard feed of ``contest serve``.
 
-    host, port: the broker (``CONTEST_MQTT_HOST`` 127.0.0.1, ``CONTEST_MQTT_PORT`` 1883)
-    username, password: the ingest user of the broker's password file (``CONTEST_MQTT_USERNAME``,
-        ``CONTEST_MQTT_PASSWORD``); it may subscribe to every device topic
-    client_id: the MQTT client id (``CONTEST_MQTT_CLIENT_ID``); default: the username. The shipped
-        broker replaces every client id by the client's username (``use_username_as_clientid``), so
-        no device can take over the worker's session; the persistent session belongs to the username,
-        and several workers (``share_group``) each need a username of their own
-    share_group: when set, subscribe as ``$share/<group>/<topic>`` so several workers split the load
-        (``CONTEST_MQTT_SHARE_GROUP``)
-    topics: comma-separated subscriptions (``CONTEST_MQTT_TOPICS``, default every device family)
-    session_expiry_s: how long the broker keeps the session (and queues QoS 1 messages) while the worker
-        is away [s] (``CONTEST_MQTT_SESSION_EXPIRY_S``, default 7 days)
-    queue_size: messages between paho's network thread and the writer; when full, paho stops reading
-        and the broker holds back (``CONTEST_MQTT_QUEUE_SIZE``, default 20000)
-    batch_max: messages written and acknowledged per transaction (``CONTEST_MQTT_BATCH_MAX``, 2000)
-    batch_wait_ms: longest a message waits for its batch to fill [ms] (``CONTEST_MQTT_BATCH_WAIT_MS``, 200)
-    receive_maximum: unacknowledged QoS 1 messages the broker may have in flight to the worker
-        (``CONTEST_MQTT_RECEIVE_MAXIMUM``, default 10000); must exceed batch_max, since acks wait for commit
-    timezone: zone of device clocks that send local time without offset (Tasmota), default Europe/Berlin
-    max_future_s: readings stamped further than this in the future are rejected [s] (default 1 day)
-    leaderboard_username, leaderboard_password: the broker user that publishes the retained
-        leaderboards (``CONTEST_MQTT_LEADERBOARD_USERNAME``, ``…_PASSWORD``); a user of its own, since
-        a connection with the worker's username would take over the worker's session; unset: no feed
+    The shipped broker replaces every client id by the client's username (``use_username_as_clientid``),
+    so no device can take over the worker's session: the persistent session belongs to the username,
+    and several workers (``share_group``) each need a username of their own.
     """
 
-    host: str = "127.0.0.1"
-    port: int = 1883
-    username: str | None = None
-    password: str | None = None
-    client_id: str | None = None
-    share_group: str | None = None
-    topics: tuple[str, ...] = (
-        "tele/+/SENSOR",
-        "shellies/#",
-        "+/status/#",
-        "+/events/rpc",
-        "emon/#",
-        "zigbee2mqtt/+",
-        "+/sensor/+/state",
-        "smartmeter/#",
-        "vzlogger/#",
-        "contest/#",
+    env_section: ClassVar[str] = "MQTT"
+
+    host: Annotated[str, Meta(min_length=1, description="the broker's host")] = "127.0.0.1"
+    port: Annotated[int, Meta(ge=1, le=65535, description="the broker's TCP port")] = 1883
+    username: Annotated[
+        str | None,
+        Meta(
+            description="the ingest user of the broker's password file (one user per worker); it may "
+            "subscribe to every device topic"
+        ),
+    ] = None
+    password: Annotated[
+        str | None, Meta(description="the ingest user's password", extra={"secret": True})
+    ] = None
+    client_id: Annotated[
+        str | None,
+        Meta(
+            description="the MQTT client id; the shipped broker replaces it by the username anyway",
+            extra={_DEFAULT_DOC: "the username"},
+        ),
+    ] = None
+    share_group: Annotated[
+        str | None,
+        Meta(
+            description="when set, subscribe as `$share/<group>/<topic>` so several workers split the load, "
+            "each with its own username",
+            extra={_RULE: "one topic level"},
+        ),
+    ] = None
+    topics: Annotated[
+        tuple[str, ...],
+        Meta(
+            description="comma-separated topic filters to subscribe to instead of every topic the payload "
+            "formats read (docs/mqtt-formats.md)",
+            extra={_DEFAULT_DOC: "every topic of the format table", _RULE: "MQTT topic filters"},
+        ),
+    ] = ()
+    zigbee2mqtt_base_topic: Annotated[
+        str,
+        Meta(
+            pattern=_PREFIX,
+            description="Zigbee2MQTT's `mqtt.base_topic` of the installation (its topics, "
+            "subscriptions and the broker ACL line `<base>/%u/#`)",
+        ),
+    ] = "zigbee2mqtt"
+    homeassistant_discovery_prefix: Annotated[
+        str,
+        Meta(pattern=_PREFIX, description="Home Assistant's MQTT `discovery_prefix` (configs are refused)"),
+    ] = "homeassistant"
+    emonhub_base_topic: Annotated[
+        str, Meta(pattern=_PREFIX, description="emonhub's MQTT `basetopic` without the trailing `/`")
+    ] = "emon"
+    vzlogger_topic: Annotated[str, Meta(pattern=_PREFIX, description="vzlogger's `mqtt.topic`")] = "vzlogger"
+    session_expiry_s: Annotated[
+        int,
+        Meta(
+            ge=0,
+            le=0xFFFFFFFF,
+            description="how long the broker keeps the session (and queues QoS 1 messages) while the worker "
+            "is away [s]",
+        ),
+    ] = 7 * 24 * 3600
+    queue_size: Annotated[
+        int,
+        Meta(
+            ge=1,
+            description="messages between paho's network thread and the writer; when full, paho stops reading "
+            "and the broker holds back",
+        ),
+    ] = 20_000
+    batch_max: Annotated[int, Meta(ge=1, description="messages written and acknowledged per transaction")] = (
+        2_000
     )
-    session_expiry_s: int = 7 * 24 * 3600
-    queue_size: int = 20_000
-    batch_max: int = 2_000
-    batch_wait_ms: int = 200
-    receive_maximum: int = 10_000
-    timezone: str = "Europe/Berlin"
-    max_future_s: int = 24 * 3600
-    leaderboard_username: str | None = None
-    leaderboard_password: str | None = None
+    batch_wait_ms: Annotated[
+        int, Meta(ge=1, le=60_000, description="longest a message waits for its batch to fill [ms]")
+    ] = 200
+    receive_maximum: Annotated[
+        int,
+        Meta(
+            ge=1,
+            le=65535,
+            description="unacknowledged QoS 1 messages the broker may have in flight to the worker; must "
+            "exceed the batch size, since acknowledgements wait for the batch's commit",
+            extra={_RULE: "> `CONTEST_MQTT_BATCH_MAX`"},
+        ),
+    ] = 10_000
+    timezone: Annotated[
+        str,
+        Meta(
+            description="zone of device clocks that send local time without offset (Tasmota) [IANA name]",
+            extra={_RULE: "an IANA time zone"},
+        ),
+    ] = "Europe/Berlin"
+    max_future_s: Annotated[
+        int, Meta(ge=0, description="readings stamped further than this in the future are rejected [s]")
+    ] = 24 * 3600
+    leaderboard_username: Annotated[
+        str | None,
+        Meta(
+            description="the broker user that publishes the retained leaderboards (`contest serve`); a user "
+            "of its own, since the worker's username would take over the worker's session; unset: no feed",
+            extra={_RULE: "not `CONTEST_MQTT_USERNAME`"},
+        ),
+    ] = None
+    leaderboard_password: Annotated[
+        str | None, Meta(description="the leaderboard user's password", extra={"secret": True})
+    ] = None
+
+    def __post_init__(self) -> None:
+        if self.receive_maximum <= self.batch_max:
+            raise ConfigError(
+                f"{env_name(MqttSettings, 'receive_maximum')}={self.receive_maximum} must exceed "
+                f"{env_name(MqttSettings, 'batch_max')}={self.batch_max}: the broker would stop sending "
+                "before a batch is full, since acknowledgements wait for the batch's commit",
+                key="settings.invalid",
+            )
+        if self.leaderboard_username and self.leaderboard_username == self.username:
+            raise ConfigError(
+                f"{env_name(MqttSettings, 'leaderboard_username')} is the worker's "
+                f"{env_name(MqttSettings, 'username')} ({self.username!r}): the feed's connection would take "
+                "over the worker's session; give it a user of its own",
+                key="settings.invalid",
+            )
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"{env_name(MqttSettings, 'timezone')}={self.timezone!r} is not an IANA time zone "
+                "(e.g. Europe/Berlin)",
+                key="settings.invalid",
+            ) from None
+        if self.share_group is not None and not re.match(_LEVEL, self.share_group):
+            raise ConfigError(
+                f"{env_name(MqttSettings, 'share_group')}={self.share_group!r} is not one topic level "
+                "(no '/', '+', '#')",
+                key="settings.invalid",
+            )
+        for topic_filter in self.topics:
+            if not is_topic_filter(topic_filter):
+                raise ConfigError(
+                    f"{env_name(MqttSettings, 'topics')}: {topic_filter!r} is not an MQTT topic filter "
+                    "(levels separated by '/', '+' a whole level, '#' only as the last level)",
+                    key="settings.invalid",
+                )
 
     @property
     def session_id(self) -> str:
@@ -193,76 +360,221 @@ class MqttSettings:
         return self.client_id or self.username or "contest-ingest"
 
 
-@dataclass(frozen=True, slots=True)
-class SchedulerSettings:
-    """Background jobs of ``contest serve``.
-
-    enabled: run the jobs in this instance (``CONTEST_SCHEDULER_ENABLED``, default 1); with several
-        instances on one PostgreSQL all may run it: a lock lets one work per tick
-    publish_interval_min: rescore and publish running contests this often [min]
-        (``CONTEST_PUBLISH_INTERVAL_MIN``, default 5)
-    refresh_daily_s: bring days of streamed (MQTT) readings up to date this often [s]
-        (``CONTEST_REFRESH_DAILY_S``, default 60)
-    """
-
-    enabled: bool = True
-    publish_interval_min: int = 5
-    refresh_daily_s: int = 60
+def is_topic_filter(text: str) -> bool:
+    """Whether ``text`` is a valid MQTT topic filter (MQTT 5, 4.7.1)."""
+    if not text or "\x00" in text or len(text.encode("utf-8")) > 65535:
+        return False
+    levels = text.split("/")
+    for i, level in enumerate(levels):
+        if ("+" in level and level != "+") or ("#" in level and (level != "#" or i != len(levels) - 1)):
+            return False
+    return True
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    db: DbSettings
-    web: WebSettings
-    mqtt: MqttSettings = field(default_factory=MqttSettings)
-    scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+class SchedulerSettings(Section, frozen=True, kw_only=True):
+    """Background jobs of ``contest serve``. With several instances on one PostgreSQL all may run them:
+    a lock lets one work per tick."""
+
+    env_section: ClassVar[str] = "SCHEDULER"
+
+    enabled: Annotated[bool, Meta(description="run the background jobs in this instance")] = True
+    publish_interval_min: Annotated[
+        int,
+        Meta(
+            ge=1,
+            le=24 * 60,
+            description="rescore and publish running contests this often [min]",
+            extra={"env": "CONTEST_PUBLISH_INTERVAL_MIN"},
+        ),
+    ] = 5
+    refresh_daily_s: Annotated[
+        int,
+        Meta(
+            ge=1,
+            le=24 * 3600,
+            description="bring days of streamed (MQTT) readings up to date this often [s]",
+            extra={"env": "CONTEST_REFRESH_DAILY_S"},
+        ),
+    ] = 60
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """All settings: one section per concern."""
+
+    db: DbSettings = msgspec.field(default_factory=DbSettings)
+    web: WebSettings = msgspec.field(default_factory=WebSettings)
+    mqtt: MqttSettings = msgspec.field(default_factory=MqttSettings)
+    scheduler: SchedulerSettings = msgspec.field(default_factory=SchedulerSettings)
 
 
 def default_sqlite_url(path: str | os.PathLike[str]) -> str:
     return f"sqlite:///{Path(path).expanduser().resolve()}"
 
 
-def load_settings() -> Settings:
-    """Read the settings from the environment (call once, at start)."""
-    url = os.environ.get("CONTEST_DB_URL")
-    if not url:
-        url = default_sqlite_url(_env("CONTEST_DB_PATH", "var/contest.sqlite3"))
-    web = WebSettings(
-        host=_env("CONTEST_WEB_HOST", "127.0.0.1"),
-        port=_env_int("CONTEST_WEB_PORT", 8000),
-        secret_key=os.environ.get("CONTEST_SECRET_KEY") or secrets.token_hex(32),
-        secret_key_given=bool(os.environ.get("CONTEST_SECRET_KEY")),
-        max_upload_bytes=_env_int("CONTEST_MAX_UPLOAD_BYTES", 20 * 1024 * 1024),
-        upload_dir=_env("CONTEST_UPLOAD_DIR", "var/uploads"),
-        widget_frame_ancestors=_env("CONTEST_WIDGET_FRAME_ANCESTORS", "*"),
-        timeout_keep_alive_s=_env_int("CONTEST_WEB_KEEP_ALIVE_S", 5),
-        limit_concurrency=_env_int("CONTEST_WEB_LIMIT_CONCURRENCY", 1000),
-        header_timeout_s=_env_int("CONTEST_WEB_HEADER_TIMEOUT_S", 10),
-        max_header_bytes=_env_int("CONTEST_WEB_MAX_HEADER_BYTES", 16 * 1024),
+# --- the declaration, read back: one variable per setting -----------------------------------------
+@dataclass(frozen=True, slots=True)
+class Variable:
+    """One environment variable: the setting it sets and what its declaration says about it."""
+
+    name: str
+    section: str
+    field: str
+    type: Any
+    default: object
+    description: str
+    bounds: str
+    default_doc: str | None
+    secret: bool
+
+
+_SECTIONS: tuple[tuple[str, type[Section]], ...] = (
+    ("db", DbSettings),
+    ("web", WebSettings),
+    ("mqtt", MqttSettings),
+    ("scheduler", SchedulerSettings),
+)
+_BOUNDS = (("ge", ">= {}"), ("gt", "> {}"), ("le", "<= {}"), ("lt", "< {}"), ("min_length", "not empty"))
+_PATTERN_DOCS = {_PREFIX: "topic levels without `+`, `#`"}
+
+
+def _variables_of(section: str, cls: type[Section]) -> Iterator[Variable]:
+    info = msgspec.inspect.type_info(cls)
+    assert isinstance(info, msgspec.inspect.StructType)
+    for field in info.fields:
+        meta = field.type if isinstance(field.type, msgspec.inspect.Metadata) else None
+        description = (meta.extra_json_schema or {}).get("description") if meta else None
+        if meta is None or not description:
+            continue  # derived (secret_key_given), not a setting
+        extra = meta.extra or {}
+        constraints = meta.type
+        bounds = ", ".join(
+            [
+                fmt.format(getattr(constraints, attr))
+                for attr, fmt in _BOUNDS
+                if getattr(constraints, attr, None) is not None
+            ]
+            + [_PATTERN_DOCS[p] for p in [getattr(constraints, "pattern", None)] if p is not None]
+            + ([extra[_RULE]] if _RULE in extra else [])
+        )
+        default = field.default if field.default is not msgspec.NODEFAULT else None
+        name = extra.get("env") or f"{ENV_PREFIX}{cls.env_section}_{field.name.upper()}"
+        yield Variable(
+            name,
+            section,
+            field.name,
+            constraints,
+            default,
+            description,
+            bounds,
+            extra.get(_DEFAULT_DOC),
+            bool(extra.get("secret")),
+        )
+
+
+def variables() -> tuple[Variable, ...]:
+    """Every setting's environment variable, in declaration order."""
+    return tuple(v for section, cls in _SECTIONS for v in _variables_of(section, cls))
+
+
+def env_name(cls: type[Section], field: str) -> str:
+    """The environment variable of a setting (``env_name(MqttSettings, "batch_max")``)."""
+    for section, declared in _SECTIONS:
+        if declared is cls:
+            for variable in _variables_of(section, cls):
+                if variable.field == field:
+                    return variable.name
+    raise KeyError(f"{cls.__name__}.{field} is not a setting")
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def _from_text(variable: Variable, text: str) -> object:
+    """The value of a variable's text, for msgspec to check (numbers stay text: msgspec reads them)."""
+    kind = variable.type
+    if isinstance(kind, msgspec.inspect.BoolType):
+        lowered = text.strip().lower()
+        if lowered in _TRUE or lowered in _FALSE:
+            return lowered in _TRUE
+        raise ConfigError(
+            f"{variable.name}={text!r} is not a yes/no value (1, true, yes, on / 0, false, no, off)",
+            key="settings.invalid",
+            params={"variable": variable.name},
+        )
+    if isinstance(kind, msgspec.inspect.VarTupleType):
+        return tuple(part.strip() for part in text.split(",") if part.strip())
+    if isinstance(kind, msgspec.inspect.IntType):
+        return text.strip()
+    return text
+
+
+_PATH = re.compile(r"^\$\.(\w+)(?:\.(\w+))?")
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and check the settings from the environment (call once, at start).
+
+    An unset or empty variable leaves the default. Raises ConfigError naming the variable when a
+    value is not of its type, out of its bounds, or breaks a rule between settings.
+    """
+    env = os.environ if environ is None else environ
+    found: dict[str, dict[str, object]] = {section: {} for section, _ in _SECTIONS}
+    by_path: dict[tuple[str, str], Variable] = {}
+    for variable in variables():
+        by_path[(variable.section, variable.field)] = variable
+        text = env.get(variable.name, "")
+        if text != "":
+            found[variable.section][variable.field] = _from_text(variable, text)
+    try:
+        return msgspec.convert(found, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise _config_error(exc, by_path, found) from None
+
+
+def _config_error(
+    exc: msgspec.ValidationError,
+    by_path: dict[tuple[str, str], Variable],
+    found: dict[str, dict[str, object]],
+) -> ConfigError:
+    """msgspec's ``Expected `int` >= 1 - at `$.mqtt.port``` as ``CONTEST_MQTT_PORT='0': ...``."""
+    text = str(exc)
+    reason, _, where = text.rpartition(" - at ")
+    match = _PATH.match(where.strip("`"))
+    variable = by_path.get((match.group(1), match.group(2) or "")) if match else None
+    if variable is None:  # a rule between settings: its message names the variables
+        return ConfigError(reason or text, key="settings.invalid")
+    value = found[variable.section].get(variable.field)
+    shown = "(hidden)" if variable.secret else repr(value)
+    if isinstance(variable.type, msgspec.inspect.IntType) and "got `str`" in reason:
+        why = "not a whole number"
+    elif variable.bounds:
+        why = f"allowed: {variable.bounds}"
+    else:
+        why = reason or text
+    return ConfigError(
+        f"{variable.name}={shown}: {why}",
+        key="settings.invalid",
+        params={"variable": variable.name},
     )
-    defaults = MqttSettings()
-    topics = os.environ.get("CONTEST_MQTT_TOPICS")
-    mqtt = MqttSettings(
-        host=_env("CONTEST_MQTT_HOST", defaults.host),
-        port=_env_int("CONTEST_MQTT_PORT", defaults.port),
-        username=os.environ.get("CONTEST_MQTT_USERNAME") or None,
-        password=os.environ.get("CONTEST_MQTT_PASSWORD") or None,
-        client_id=os.environ.get("CONTEST_MQTT_CLIENT_ID") or None,
-        share_group=os.environ.get("CONTEST_MQTT_SHARE_GROUP") or None,
-        topics=tuple(t.strip() for t in topics.split(",") if t.strip()) if topics else defaults.topics,
-        session_expiry_s=_env_int("CONTEST_MQTT_SESSION_EXPIRY_S", defaults.session_expiry_s),
-        queue_size=_env_int("CONTEST_MQTT_QUEUE_SIZE", defaults.queue_size),
-        batch_max=_env_int("CONTEST_MQTT_BATCH_MAX", defaults.batch_max),
-        batch_wait_ms=_env_int("CONTEST_MQTT_BATCH_WAIT_MS", defaults.batch_wait_ms),
-        receive_maximum=_env_int("CONTEST_MQTT_RECEIVE_MAXIMUM", defaults.receive_maximum),
-        timezone=_env("CONTEST_MQTT_TIMEZONE", defaults.timezone),
-        max_future_s=_env_int("CONTEST_MQTT_MAX_FUTURE_S", defaults.max_future_s),
-        leaderboard_username=os.environ.get("CONTEST_MQTT_LEADERBOARD_USERNAME") or None,
-        leaderboard_password=os.environ.get("CONTEST_MQTT_LEADERBOARD_PASSWORD") or None,
-    )
-    scheduler = SchedulerSettings(
-        enabled=_env("CONTEST_SCHEDULER_ENABLED", "1").lower() not in ("0", "false", "no"),
-        publish_interval_min=_env_int("CONTEST_PUBLISH_INTERVAL_MIN", 5),
-        refresh_daily_s=_env_int("CONTEST_REFRESH_DAILY_S", 60),
-    )
-    return Settings(db=DbSettings(url=url), web=web, mqtt=mqtt, scheduler=scheduler)
+
+
+# --- the table of settings in README.md -----------------------------------------------------------
+def settings_table() -> str:
+    """The README's table of settings (Markdown), made from the declaration."""
+    lines = ["| variable | default | bounds | meaning |", "|---|---|---|---|"]
+    for v in variables():
+        if v.default_doc is not None:
+            default = v.default_doc
+        elif v.default in (None, "", ()):
+            default = "–"
+        elif isinstance(v.default, bool):
+            default = "`1`" if v.default else "`0`"
+        else:
+            default = f"`{v.default}`"
+        lines.append(f"| `{v.name}` | {default} | {v.bounds or '–'} | {v.description} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # python -m contest.settings: the table for README.md
+    print(settings_table(), end="")

@@ -47,14 +47,11 @@ from ingest.csv_time import (
     format_local,
     parse_times,
 )
+from scoring.registers import BACKWARDS, SPIKE, judge_series
 
 CARRIERS = ("electricity", "gas", "heat")
 MARKS = ("start", "end")
 
-#: A register that falls below this share of its previous value is taken as reset or meter swap [1].
-RESET_FRACTION = 0.01
-#: ... or below this absolute counter value [kWh] (a new meter starts near zero).
-RESET_ABS_KWH = 1.0
 #: A generic column ("Wert") is a register when it never falls and its values dwarf its steps [1].
 REGISTER_VALUE_TO_STEP = 20.0
 
@@ -67,6 +64,8 @@ _V_NEGATIVE = 5
 _V_DUPLICATE = 6
 _V_BACKWARDS = 7
 _V_SPIKE = 8
+#: Row codes of the register readings the register rule (scoring.registers) rejects here.
+_V_REGISTER = {BACKWARDS: _V_BACKWARDS, SPIKE: _V_SPIKE}
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,10 +420,18 @@ def _build(
     interval_s: float | None = None
     if decided == KIND_REGISTER:
         marks = "instant"
-        broken, found = _register_breaks(energy[rows])
-        vcode[rows[broken != 0]] = broken[broken != 0]
-        previous = {int(rows[k]): (int(rows[p]), value) for k, (p, value) in found.items()}
-        rows = rows[broken == 0]
+        # The one register rule (scoring.registers): resets and rollovers are kept; a reading that went
+        # backwards or a spike is rejected and the next judged without it. A rise too fast is judged
+        # here too, so that the readings after it are judged without it, but it is rejected with the
+        # bounds of every reading (ReadingService.out_of_bounds, from the last stored reading on).
+        judged = judge_series(times.utc_us[rows], energy[rows])
+        broken = np.isin(judged.verdict, list(_V_REGISTER))
+        for k in np.flatnonzero(broken).tolist():
+            vcode[rows[k]] = _V_REGISTER[int(judged.verdict[k])]
+            p = int(judged.ref[k])
+            if p >= 0:
+                previous[int(rows[k])] = (int(rows[p]), float(energy[rows[p]]))
+        rows = rows[~broken]
         if not explicit_column and rows.size and not np.any(energy[rows] != 0):
             columns = ", ".join(repr(names[i]) for i in values.columns)
             raise CsvFormatError(
@@ -573,73 +580,6 @@ def _looks_like_register(utc_us: npt.NDArray[np.int64], energy: npt.NDArray[np.f
     if rising.size == 0:
         return False
     return bool(np.median(values) > REGISTER_VALUE_TO_STEP * np.median(rising))
-
-
-def _register_breaks(
-    values: npt.NDArray[np.float64],
-) -> tuple[npt.NDArray[np.uint8], dict[int, tuple[int, float]]]:
-    """Readings of a time-sorted register that break monotonicity.
-
-    A reading above both neighbours, where the next one continues from the one before, is a spike: the
-    spike is rejected, not everything after it. Otherwise a reading below the highest kept one before
-    it went backwards, unless it fell to near zero (below RESET_FRACTION of it or below RESET_ABS_KWH):
-    that is a reset or meter swap, kept, and it starts a new run.
-
-    returns: (code per position: 0, _V_SPIKE or _V_BACKWARDS;
-              position → (position of the reading it conflicts with, that reading [kWh]))
-    """
-    n = values.size
-    broken = np.zeros(n, dtype=np.uint8)
-    found: dict[int, tuple[int, float]] = {}
-    if n < 3:
-        return _register_breaks_loop(values, np.arange(n), broken, found)
-    spike = np.zeros(n, dtype=bool)
-    spike[1:-1] = (values[1:-1] > values[2:]) & (values[:-2] <= values[2:])
-    for k in np.flatnonzero(spike):
-        broken[k] = _V_SPIKE
-        found[int(k)] = (int(k) + 1, float(values[k + 1]))
-    keep = np.flatnonzero(~spike)
-    kept = values[keep]
-    start = 0
-    for _ in range(64):
-        segment = kept[start:]
-        running = np.maximum.accumulate(segment)
-        before = np.empty_like(segment)
-        before[0] = -np.inf
-        before[1:] = running[:-1]
-        down = segment < before
-        resets = np.flatnonzero(down & ((segment < RESET_FRACTION * before) | (segment < RESET_ABS_KWH)))
-        end = int(resets[0]) if resets.size else segment.size
-        falls = np.flatnonzero(down[:end])
-        if falls.size:
-            # Position of the highest reading up to each point, to name it in the reason.
-            top = np.maximum.accumulate(np.where(segment[:end] == running[:end], np.arange(end), 0))
-            for k in falls:
-                at, high = int(keep[start + k]), int(top[k - 1])
-                broken[at] = _V_BACKWARDS
-                found[at] = (int(keep[start + high]), float(segment[high]))
-        if end >= segment.size:
-            return broken, found
-        start += end  # the reset reading opens a new run
-    # Very many resets: finish with a plain loop instead of rescanning the rest once per reset.
-    return _register_breaks_loop(kept[start:], keep[start:], broken, found)
-
-
-def _register_breaks_loop(
-    segment: npt.NDArray[np.float64],
-    positions: npt.NDArray[np.int64],
-    broken: npt.NDArray[np.uint8],
-    found: dict[int, tuple[int, float]],
-) -> tuple[npt.NDArray[np.uint8], dict[int, tuple[int, float]]]:
-    """The backwards rule of :func:`_register_breaks` as a plain loop over ``segment``."""
-    top_value, top_at = -np.inf, -1
-    for k, value in enumerate(segment.tolist()):
-        if value >= top_value or value < RESET_FRACTION * top_value or value < RESET_ABS_KWH:
-            top_value, top_at = value, k
-        else:
-            broken[positions[k]] = _V_BACKWARDS
-            found[int(positions[k])] = (int(positions[top_at]), float(top_value))
-    return broken, found
 
 
 def _intervals(

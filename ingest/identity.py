@@ -7,22 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-#: The ``pattern write`` lines of deploy/mosquitto/acl that let a device publish (a test checks that
-#: both say the same). ``%u`` is the device's username, one topic level.
-DEVICE_WRITE_PATTERNS: tuple[str, ...] = (
-    "tele/%u/#",
-    "stat/%u/#",
-    "shellies/%u/#",
-    "%u/status/#",
-    "%u/events/rpc",
-    "%u/sensor/#",
-    "emon/%u/#",
-    "emon/%u",
-    "zigbee2mqtt/%u",
-    "smartmeter/%u/#",
-    "vzlogger/%u/#",
-    "contest/%u/#",
-)
+from ingest.payloads import DEFAULT_TABLE
+
+#: The ``pattern write`` lines of deploy/mosquitto/acl that let a device publish, as the format table
+#: declares them for the default topic prefixes (a test checks that the ACL says the same). ``%u`` is
+#: the device's username, one topic level. An installation with other prefixes passes its table's.
+DEVICE_WRITE_PATTERNS: tuple[str, ...] = DEFAULT_TABLE.write_patterns
 
 #: A reading whose device is not the one the broker authenticated for its topic.
 KEY_FOREIGN_DEVICE = "mqtt.foreign_device"
@@ -69,25 +59,42 @@ def _match(pattern: str, levels: list[str]) -> Sender | None:
     return Sender(username, "/".join(levels[: at + 1]))
 
 
+def family_words(patterns: tuple[str, ...] = DEVICE_WRITE_PATTERNS) -> frozenset[str]:
+    """Names no device username may have: a fixed level of one pattern where another has ``%u``
+    (user ``status`` could publish ``emon/status/x`` as if it were user ``emon``'s topic)."""
+    split = [pattern.split("/") for pattern in patterns]
+    at = {levels.index("%u") for levels in split if "%u" in levels}
+    return frozenset(
+        level
+        for levels in split
+        for i, level in enumerate(levels)
+        if i in at and level not in ("%u", "+", "#")
+    )
+
+
 @lru_cache(maxsize=8192)
-def senders(topic: str) -> tuple[Sender, ...]:
-    """Every (username, prefix) the ACL would let publish to ``topic``; more than one means the topic
-    is ambiguous (user ``emon`` may write ``emon/status/x`` by ``%u/status/#``, user ``status`` by
-    ``emon/%u/#``), and a reading must then belong to each of them."""
+def senders(topic: str, patterns: tuple[str, ...] = DEVICE_WRITE_PATTERNS) -> tuple[Sender, ...]:
+    """Every (username, prefix) the ACL ``patterns`` would let publish to ``topic``; more than one
+    means the topic is ambiguous (user ``emon`` may write ``emon/status/x`` by ``%u/status/#``, user
+    ``status`` by ``emon/%u/#``), and a reading must then belong to each of them."""
     levels = topic.split("/")
-    found = (_match(pattern, levels) for pattern in DEVICE_WRITE_PATTERNS)
+    found = (_match(pattern, levels) for pattern in patterns)
     return tuple(dict.fromkeys(s for s in found if s is not None))
 
 
 def sender_problem(
-    topic: str, devices: set[str], not_devices: frozenset[str] = frozenset()
+    topic: str,
+    devices: set[str],
+    not_devices: frozenset[str] = frozenset(),
+    patterns: tuple[str, ...] = DEVICE_WRITE_PATTERNS,
 ) -> tuple[str, str] | None:
     """(key, reason) when a reading of ``devices`` cannot have come from the device the broker
     authenticated for ``topic``; None when every device is the sender's own.
 
     not_devices: usernames that are never devices (the ingest worker's own)
+    patterns: the broker ACL's ``pattern write`` lines (the installation's format table's)
     """
-    found = senders(topic)
+    found = senders(topic, patterns)
     if not found:
         return KEY_NO_SENDER, (
             f"no device may publish to topic {topic[:120]!r} under the broker's ACL, so the sender is unknown"

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 
@@ -11,8 +10,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from contest.domain import LeaderboardView
-from contest.publishing import view_to_json
 from contest.settings import MqttSettings
+from contest.snapshots import view_message
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +41,7 @@ class RetainedLeaderboardPublisher:
         self.client.loop_start()
 
     def __call__(self, slug: str, view: LeaderboardView) -> None:
-        payload = json.dumps(view_to_json(view), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        info = self.client.publish(TOPIC.format(slug=slug), payload, qos=1, retain=True)
+        info = self.client.publish(TOPIC.format(slug=slug), view_message(view), qos=1, retain=True)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             log.warning("leaderboard of %s queued for the broker (not connected)", slug)
 

@@ -26,38 +26,36 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from contest.db import Database
+from contest.domain import SeriesInfo
 from contest.errors import PayloadError
+from contest.meters import ANY_CHANNEL, KEY_UNBOUND, BoundMeter, MeterService
+from contest.reading_store import ReadingService
 from contest.readings import (
     DIRECTION_IMPORT,
-    KEY_REGISTER_RISE_TOO_FAST,
     KIND_REGISTER,
-    DeviceReading,
-    reading_problem,
-    register_rise_problem,
-)
-from contest.settings import MqttSettings
-from contest.streams import (
-    ANY_CHANNEL,
-    KEY_UNBOUND,
-    BoundMeter,
     DeviceMessage,
+    DeviceReading,
     StreamRejection,
     StreamRow,
-    StreamService,
+    reading_problem,
+    register_problem,
+    validity_problem,
 )
+from contest.register_series import has_register_value, last_register
+from contest.settings import MqttSettings
 from contest.units import energy_factor_to_kwh
 from ingest.identity import sender_problem
-from ingest.payloads import MAX_PAYLOAD_BYTES, parse_message
+from ingest.payloads import MAX_PAYLOAD_BYTES, FormatTable, TopicPrefixes, format_table
 from ingest.payloads.common import KEY_TOO_LARGE
 
 log = logging.getLogger(__name__)
 
-#: A register that falls below this share of its last value is a reset or swap, not a misread.
-RESET_FRACTION = 0.01
-
 #: Of a payload over MAX_PAYLOAD_BYTES only its start is kept (for the rejected store) [bytes]: the
 #: broker lets larger messages through (up to its max_packet_size) so that they are refused visibly.
 KEEP_OVERSIZE_BYTES = 4096
+
+#: Rejection key of a register reading that went backwards (scoring.registers: no reset, no rollover).
+KEY_REGISTER_BACKWARDS = "mqtt.register_backwards"
 
 #: Rejection key of a message the database would not take (found by storing its batch in halves).
 KEY_STORE_FAILED = "mqtt.store_failed"
@@ -121,7 +119,8 @@ class MqttWorker:
     ) -> None:
         self.db = db
         self.settings = settings
-        self.streams = StreamService(db)
+        #: the formats of this installation's topic prefixes: routing, subscriptions, ACL senders
+        self.formats = installation_formats(settings)
         self.stats = WorkerStats()
         #: how many times this worker connected (paho's thread counts; messages remember theirs)
         self.connection = 0
@@ -169,7 +168,12 @@ class MqttWorker:
         # old id (it may name another message now); the broker redelivers it unacknowledged instead.
         self.connection += 1
         prefix = f"$share/{self.settings.share_group}/" if self.settings.share_group else ""
-        client.subscribe([(prefix + t, 1) for t in self.settings.topics])
+        client.subscribe([(prefix + t, 1) for t in self.subscriptions])
+
+    @property
+    def subscriptions(self) -> tuple[str, ...]:
+        """The staff's list when configured, else every topic the format table reads."""
+        return self.settings.topics or self.formats.subscriptions
 
     def _on_subscribe(
         self, _client: mqtt.Client, _userdata: Any, _mid: int, reasons: Any, _props: Any
@@ -261,7 +265,7 @@ class MqttWorker:
                 self.write_batch(batch)
                 return
             except Exception as exc:
-                if not self.streams.reachable():
+                if not self.db.reachable():
                     log.exception("database unreachable; retrying %d messages in %.1f s", len(batch), delay)
                 elif retry_once:
                     retry_once = False
@@ -297,7 +301,8 @@ class MqttWorker:
             msg.received_at,
         )
         try:
-            self.streams.store([], [rejection])
+            with self.db.session() as session:
+                ReadingService(session).store_stream([], [rejection])
         except Exception:
             # Not even the rejection fits (the database answers, so it is this message): say so loudly
             # rather than block every device behind it.
@@ -318,12 +323,14 @@ class MqttWorker:
 
     def _binding(self, device: str, channel: str, direction: str) -> BoundMeter | None:
         if time.monotonic() - self._bindings_loaded_at > 5.0:  # staff may bind devices while we run
-            self._bindings = self.streams.bindings()
+            with self.db.session() as session:
+                self._bindings = MeterService(session).bindings()
             self._bindings_loaded_at = time.monotonic()
         bound = self._bindings.get((device, channel))
         if bound is None and direction == DIRECTION_IMPORT and (device, ANY_CHANNEL) in self._bindings:
             bound = self._bindings[(device, ANY_CHANNEL)]
-            self.streams.pin(device, channel)  # the device's import channel is this one from now on
+            with self.db.session() as session:  # the device's import channel is this one from now on
+                MeterService(session).pin(device, channel)
             self._bindings[(device, channel)] = bound
             del self._bindings[(device, ANY_CHANNEL)]
         return bound
@@ -353,7 +360,7 @@ class MqttWorker:
                 )
                 continue
             try:
-                readings = parse_message(
+                readings = self.formats.parse(
                     msg.topic, msg.payload, tz=self.settings.timezone, received_at=msg.received_at
                 )
             except PayloadError as exc:
@@ -372,7 +379,11 @@ class MqttWorker:
             # Identity comes from the connection: the broker authenticated the username the ACL binds
             # to the topic; a payload naming another device is refused, whole, and kept.
             foreign = (
-                sender_problem(msg.topic, {r.device for r in readings}, not_devices) if readings else None
+                sender_problem(
+                    msg.topic, {r.device for r in readings}, not_devices, self.formats.write_patterns
+                )
+                if readings
+                else None
             )
             if foreign is not None:
                 rejections.append(
@@ -389,7 +400,9 @@ class MqttWorker:
                     seen.append(_seen(r, msg, problem.meter_id, None, problem.energy_kwh))
                 elif (r.device, r.channel) in self._bindings:  # a repeated value: seen, nothing new
                     seen.append(_seen(r, msg, self._bindings[(r.device, r.channel)].meter_id, None))
-        stored = self.streams.store(rows, rejections, seen)
+        # One transaction per batch; acknowledged only once it is committed.
+        with self.db.session() as session:
+            stored = ReadingService(session).store_stream(rows, rejections, seen)
         meters = {r.meter_id for r in rows}
         for key in [k for k in self._last_register if k[0] in meters]:
             del self._last_register[key]  # reload after this batch
@@ -437,25 +450,21 @@ class MqttWorker:
                 msg.received_at,
                 bound.meter_id,
             )
-        if (bound.valid_from and ts < bound.valid_from) or (bound.valid_to and ts > bound.valid_to):
+        # The meter's validity (a swapped meter) and the device's own register series: before the
+        # binding the meter's register series was another counter (the display). contest.readings.
+        own = (SeriesInfo(bound.series_start, None, r.device),) if bound.series_start is not None else ()
+        foreign = validity_problem(
+            ts,
+            meter=bound.external_id,
+            valid_from=bound.valid_from,
+            valid_to=bound.valid_to,
+            series=own,
+            device=r.device,
+            tz=bound.timezone,
+        )
+        if foreign is not None:
             return StreamRejection(
-                msg.topic,
-                msg.payload,
-                f"outside the validity of meter {bound.external_id}",
-                "mqtt.outside_meter_validity",
-                msg.received_at,
-                bound.meter_id,
-            )
-        if bound.series_start is not None and ts <= bound.series_start:
-            # Before the binding the meter's register series was another counter (the display).
-            return StreamRejection(
-                msg.topic,
-                msg.payload,
-                f"reading at {ts.isoformat()} is from before device {r.device!r} was bound to meter "
-                f"{bound.external_id} ({bound.series_start.isoformat()})",
-                "mqtt.before_binding",
-                msg.received_at,
-                bound.meter_id,
+                msg.topic, msg.payload, foreign[1], foreign[0], msg.received_at, bound.meter_id
             )
         if not math.isfinite(energy_kwh):
             return StreamRejection(
@@ -470,13 +479,16 @@ class MqttWorker:
         # and power, register size; a rise faster than a household can draw is judged below.
         problem = reading_problem(ts, energy_kwh, r.kind, r.duration_s, now=now)
         if problem is not None:
-            return StreamRejection(msg.topic, msg.payload, problem[1], problem[0], msg.received_at, bound.meter_id)
+            return StreamRejection(
+                msg.topic, msg.payload, problem[1], problem[0], msg.received_at, bound.meter_id
+            )
         if r.kind == KIND_REGISTER:
             # "Went backwards" is judged within the device's own register series only.
             series = (bound.meter_id, bound.series_start)
             if series not in last_seen:
                 if series not in self._last_register:
-                    self._last_register[series] = self.streams.last_register(*series)
+                    with self.db.session() as session:
+                        self._last_register[series] = last_register(session, series[0], after=series[1])
                 last_seen[series] = self._last_register[series]
             last = last_seen[series]
             if last is not None:
@@ -490,18 +502,16 @@ class MqttWorker:
                     # a register that went backwards (a value never seen below the last still is).
                     self.stats.duplicates += 1
                     return None
-                if ts > last_ts and energy_kwh < last_value and energy_kwh >= last_value * RESET_FRACTION:
-                    return StreamRejection(
-                        msg.topic,
-                        msg.payload,
-                        f"register went backwards from {last_value:.3f} to {energy_kwh:.3f} kWh",
-                        "mqtt.register_backwards",
-                        msg.received_at,
-                        bound.meter_id,
+                # The one register rule (scoring.registers) against the last accepted reading of the
+                # series: a fall to near zero is a reset, a wrap at a power of ten a rollover (both
+                # kept); a reading that went backwards or rose too fast is rejected.
+                if ts > last_ts and (
+                    problem := register_problem(
+                        last_ts, last_value, ts, energy_kwh, backwards_key=KEY_REGISTER_BACKWARDS
                     )
-                if ts > last_ts and (why := register_rise_problem(last_ts, last_value, ts, energy_kwh)):
+                ):
                     return StreamRejection(
-                        msg.topic, msg.payload, why, KEY_REGISTER_RISE_TOO_FAST, msg.received_at, bound.meter_id
+                        msg.topic, msg.payload, problem[1], problem[0], msg.received_at, bound.meter_id
                     )
             if last is None or ts > last[0]:
                 last_seen[series] = (ts, energy_kwh)
@@ -517,7 +527,20 @@ class MqttWorker:
         """Whether the register series already holds ``energy_kwh`` [kWh], stored or in this batch."""
         if energy_kwh in values.get(series, ()):
             return True
-        return self.streams.has_register_value(series[0], series[1], energy_kwh)
+        with self.db.session() as session:
+            return has_register_value(session, series[0], series[1], energy_kwh)
+
+
+def installation_formats(settings: MqttSettings) -> FormatTable:
+    """The format table for the topic prefixes this installation's devices use."""
+    return format_table(
+        TopicPrefixes(
+            zigbee2mqtt=settings.zigbee2mqtt_base_topic,
+            homeassistant=settings.homeassistant_discovery_prefix,
+            emonhub=settings.emonhub_base_topic,
+            vzlogger=settings.vzlogger_topic,
+        )
+    )
 
 
 def _seen(

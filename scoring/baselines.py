@@ -1,6 +1,7 @@
 """Baseline models: what each household would have used on the competition days.
 
-Every model has the OpenEEmeter shape ``model.fit(baseline).predict(reporting)`` on :class:`DayBlock`\\ s
+Which model a contest uses is a row of :data:`scoring.methods.BASELINE_METHODS`. Every model has the
+OpenEEmeter shape ``model.fit(baseline).predict(reporting)`` on :class:`DayBlock`\\ s
 (households × days) and works on all households at once:
 
 - :class:`PriorPeriodMeanModel`: the mean of the baseline days (the original rule)
@@ -22,7 +23,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from scoring.dayblock import DayBlock, residual_statistics
-from scoring.degree_day import DegreeDayFit, DegreeDayModel
+from scoring.degree_day import DegreeDayFit, DegreeDayModel, DegreeDaySettings
 from scoring.schema import (
     ADJUSTED_R2,
     COOLING_BALANCE_POINT_C,
@@ -37,12 +38,6 @@ from scoring.schema import (
     RESIDUAL_SD_KWH,
     WEEKDAY_KWH_PER_DAY,
     WEEKEND_KWH_PER_DAY,
-)
-from scoring.specs import (
-    METHOD_DEGREE_DAY,
-    METHOD_PRIOR_PERIOD_MEAN,
-    METHOD_PRIOR_YEAR,
-    BaselineSpec,
 )
 from scoring.stromspiegel import TYPICAL_KWH_PER_YEAR, StromspiegelTable
 
@@ -65,6 +60,12 @@ class FittedBaseline(Protocol):
     def expected_kwh(self, reporting: DayBlock) -> _F64: ...
 
     def describe(self) -> pd.DataFrame: ...
+
+
+class BaselineModel(FittedBaseline, Protocol):
+    """A model that learns from the household's own baseline days: ``model.fit(baseline)`` fits it."""
+
+    def fit(self, baseline: DayBlock) -> Self: ...
 
 
 def _empty_description(households: int) -> dict[str, npt.NDArray[np.generic]]:
@@ -187,7 +188,7 @@ class PriorYearModel:
 class DegreeDayBaseline:
     """Adapter of :class:`DegreeDayModel` to the common baseline interface."""
 
-    def __init__(self, spec: BaselineSpec) -> None:
+    def __init__(self, spec: DegreeDaySettings) -> None:
         self.model = DegreeDayModel(spec)
         self.fitted: DegreeDayFit | None = None
         self.fit_days: _I64 = np.empty(0, dtype=np.int64)
@@ -278,14 +279,3 @@ class PeerBenchmarkModel:
         out[PEER_KWH_PER_YEAR] = self.kwh_per_year
         out[INTERCEPT_KWH_PER_DAY] = self.kwh_per_year / DAYS_PER_YEAR
         return pd.DataFrame(out)
-
-
-def own_history_model(spec: BaselineSpec) -> PriorPeriodMeanModel | PriorYearModel | DegreeDayBaseline:
-    """The (unfitted) model of a method that learns from the household's own baseline days."""
-    if spec.method == METHOD_PRIOR_PERIOD_MEAN:
-        return PriorPeriodMeanModel()
-    if spec.method == METHOD_PRIOR_YEAR:
-        return PriorYearModel()
-    if spec.method == METHOD_DEGREE_DAY:
-        return DegreeDayBaseline(spec)
-    raise ValueError(f"{spec.method!r} does not learn from the household's own history")

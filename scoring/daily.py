@@ -12,6 +12,16 @@ import pandas as pd
 
 from scoring.findings import Finding
 from scoring.localtime import NS_PER_S, day_starts_utc_ns, local_date, require_tz
+from scoring.registers import (
+    BACKWARDS,
+    CONTINUES,
+    FINDING_KEYS,
+    RESET,
+    ROLLOVER,
+    SPIKE,
+    judge_groups,
+    steps_energy_kwh,
+)
 from scoring.schema import (
     COVERAGE_FRACTION,
     DAY,
@@ -68,9 +78,12 @@ def daily_consumption(readings: pd.DataFrame, tz: str) -> tuple[pd.DataFrame, li
         duration_s: interval length [s]; NaN (ignored) for registers
     tz: the contest's IANA time zone, e.g. ``"Europe/Berlin"``; days are its local calendar days
 
-    Register readings: the consumption between two consecutive readings of a meter (later minus earlier)
-    is spread over the time between them in proportion to time. A register that falls is a reset or a
-    meter swap: that gap counts neither consumption nor coverage (finding ``scoring.register_reset``).
+    Register readings are judged by the one register rule (scoring.registers), each against the last
+    one kept: a reading that went backwards is left out (``scoring.register_backwards``). The
+    consumption between two consecutive readings kept (later minus earlier) is spread over the time
+    between them in proportion to time. A fall to near zero is a reset or a meter swap: that gap counts
+    neither consumption nor coverage (``scoring.register_reset``); a rollover at a power of ten counts
+    the wrapped rise (``scoring.register_rollover``).
     Interval readings: the energy of ``[ts_utc, ts_utc + duration_s)`` is spread in proportion to time.
     A meter with both kinds gets both added. Days are cut at local midnights, so DST days last 23 h/25 h.
 
@@ -123,6 +136,7 @@ def daily_consumption(readings: pd.DataFrame, tz: str) -> tuple[pd.DataFrame, li
         ts_ns[usable & ~is_interval],
         energy[usable & ~is_interval],
         meter_ids,
+        tz,
     )
     findings += rg_findings
 
@@ -260,38 +274,57 @@ def _unusable_findings(reason: npt.NDArray[np.int8], meter_code: _I64, meter_ids
 
 
 def _register_segments(
-    meter: _I64, ts_ns: _I64, energy: _F64, meter_ids: pd.Index
+    meter: _I64, ts_ns: _I64, energy: _F64, meter_ids: pd.Index, tz: str
 ) -> tuple[_I64, _I64, _I64, _F64, list[Finding]]:
-    """Segments between consecutive register readings of each meter, and findings on resets/jumps."""
-    # By meter, then time; equal times by value, so a repeated instant never looks like a reset.
+    """Segments between consecutive register readings of each meter that the register rule keeps
+    (scoring.registers), and findings on resets, rollovers, jumps and the readings it leaves out.
+
+    Stored readings are judged as a stream judges them on arrival (the MQTT worker): each against the
+    last one kept, without looking ahead, so the same readings give the same days whichever way they
+    came. Spikes need the next reading: a file's are rejected when it is parsed. Rises are not judged
+    here: a rise faster than a household can draw was refused before it was stored
+    (contest.readings.out_of_bounds), and scoring holds an implausible day for review; daily
+    consumption counts what it is given, so scaling every reading scales every day."""
+    # By meter, then time; equal times by value, so a repeated instant never looks like a fall.
     order = np.lexsort((energy, ts_ns, meter))
     meter, ts_ns, energy = meter[order], ts_ns[order], energy[order]
+    judged = judge_groups(meter, ts_ns // 1000, energy, spikes=False, rises=False)
+    findings = _left_out_findings(judged.verdict, meter, ts_ns, energy, meter_ids, tz)
+    kept = judged.accepted
+    meter, ts_ns, energy, verdict = meter[kept], ts_ns[kept], energy[kept], judged.verdict[kept]
     same_meter = meter[1:] == meter[:-1]
     gap_ns = ts_ns[1:] - ts_ns[:-1]
-    delta_kwh = energy[1:] - energy[:-1]
-    reset = same_meter & (delta_kwh < 0)
-    jump = same_meter & (gap_ns == 0) & (delta_kwh > 0)
-    keep = same_meter & (gap_ns > 0) & (delta_kwh >= 0)
+    after = verdict[1:]
+    delta_kwh = steps_energy_kwh(energy[:-1], energy[1:], after)
+    reset = same_meter & (after == RESET)
+    rollover = same_meter & (after == ROLLOVER)
+    jump = same_meter & (gap_ns == 0) & (after == CONTINUES) & (delta_kwh > 0)
+    keep = same_meter & (gap_ns > 0) & ((after == CONTINUES) | (after == ROLLOVER))
 
-    findings: list[Finding] = []
-    for i in np.flatnonzero(reset):
+    for i in np.flatnonzero(reset | rollover):
         meter_id = plain_value(meter_ids[meter[i]])
-        before, after = _iso(ts_ns[i]), _iso(ts_ns[i + 1])
+        before, at = _iso(ts_ns[i]), _iso(ts_ns[i + 1])
+        is_reset = bool(reset[i])
         findings.append(
             Finding(
-                key=FINDING_REGISTER_RESET,
+                key=FINDING_REGISTER_RESET if is_reset else FINDING_KEYS[ROLLOVER],
                 detail=(
                     f"The register of meter {meter_id} fell from {energy[i]:g} kWh ({before}) to "
-                    f"{energy[i + 1]:g} kWh ({after}); taken as a meter reset or swap, so this gap counts "
+                    f"{energy[i + 1]:g} kWh ({at}); taken as a meter reset or swap, so this gap counts "
                     "no consumption and no coverage."
+                    if is_reset
+                    else f"The register of meter {meter_id} rolled over from {energy[i]:g} kWh ({before}) "
+                    f"to {energy[i + 1]:g} kWh ({at}); the gap counts the {delta_kwh[i]:g} kWh wrapped."
                 ),
                 subject=f"meter:{meter_id}",
                 data={
                     "meter_id": meter_id,
                     "before_ts_utc": before,
-                    "after_ts_utc": after,
+                    "after_ts_utc": at,
                     "before_kwh": float(energy[i]),
                     "after_kwh": float(energy[i + 1]),
+                    "day": _local_day(ts_ns[i + 1], tz),
+                    **({} if is_reset else {"counted_kwh": float(delta_kwh[i])}),
                 },
             )
         )
@@ -309,6 +342,7 @@ def _register_segments(
                 data={
                     "meter_id": meter_id,
                     "ts_utc": at,
+                    "day": _local_day(ts_ns[i], tz),
                     "lower_kwh": float(energy[i]),
                     "higher_kwh": float(energy[i + 1]),
                 },
@@ -316,6 +350,41 @@ def _register_segments(
         )
     idx = np.flatnonzero(keep)
     return meter[idx], ts_ns[idx], ts_ns[idx + 1], delta_kwh[idx], findings
+
+
+def _left_out_findings(
+    verdict: npt.NDArray[np.uint8], meter: _I64, ts_ns: _I64, energy: _F64, meter_ids: pd.Index, tz: str
+) -> list[Finding]:
+    """One finding per meter, local day and kind of register reading the rule leaves out, with how
+    many and the first of them."""
+    findings: list[Finding] = []
+    out = np.flatnonzero((verdict == BACKWARDS) | (verdict == SPIKE))
+    if out.size == 0:
+        return findings
+    days = pd.DatetimeIndex(ts_ns[out]).tz_localize("UTC").tz_convert(tz).date
+    frame = pd.DataFrame({"meter": meter[out], "verdict": verdict[out], "day": days, "at": out})
+    for (code, kind, day), rows in frame.groupby(["meter", "verdict", "day"], sort=True):
+        first = int(rows["at"].iloc[0])
+        meter_id = plain_value(meter_ids[int(code)])
+        what = "went backwards" if int(kind) == BACKWARDS else "were spikes above both neighbours"
+        findings.append(
+            Finding(
+                key=FINDING_KEYS[int(kind)],
+                detail=(
+                    f"{len(rows)} register reading(s) of meter {meter_id} on {day} {what} and were left "
+                    f"out (first {energy[first]:g} kWh at {_iso(ts_ns[first])})."
+                ),
+                subject=f"meter:{meter_id}",
+                data={
+                    "meter_id": meter_id,
+                    "day": str(day),
+                    "count": len(rows),
+                    "first_ts_utc": _iso(ts_ns[first]),
+                    "first_kwh": float(energy[first]),
+                },
+            )
+        )
+    return findings
 
 
 def _spread_over_days(
@@ -412,6 +481,10 @@ def _overlap_findings(
 def plain_value(value: Any) -> Any:
     """A numpy scalar as the Python value, so finding data stays JSON-able."""
     return value.item() if isinstance(value, np.generic) else value
+
+
+def _local_day(ts_ns: np.int64, tz: str) -> str:
+    return local_date(pd.Timestamp(int(ts_ns), unit="ns", tz="UTC"), tz).isoformat()
 
 
 def _iso(ts_ns: np.int64) -> str:

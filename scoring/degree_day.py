@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Self
+from typing import Protocol, Self
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from scoring.dayblock import DayBlock, residual_statistics
-from scoring.specs import BaselineSpec
 from scoring.weather import cooling_degree_days, heating_degree_days
 
 _F64 = npt.NDArray[np.float64]
@@ -37,6 +36,22 @@ MODEL_NAMES = {
 
 #: Households fitted together; bounds memory to a few tens of MB whatever the contest size.
 CHUNK_HOUSEHOLDS = 4096
+
+
+class DegreeDaySettings(Protocol):
+    """The parameters the degree-day model reads (:class:`scoring.specs.BaselineSpec` has them)."""
+
+    @property
+    def heating_balance_points_c(self) -> tuple[float, ...]: ...  # candidate heating balance points [°C]
+    @property
+    def cooling_balance_points_c(self) -> tuple[float, ...]: ...  # candidates [°C]; empty: no cooling term
+    @property
+    def max_slope_p_value(self) -> float: ...  # a slope is kept only below this p-value [0..1]
+    @property
+    def min_nonzero_degree_days(self) -> int: ...  # days with a degree day above 0 a slope needs [days]
+    @property
+    def min_total_degree_days_k(self) -> float: ...  # degree days a slope needs in total [K·d]
+
 
 # A sum of squared centred degree days below this has no usable spread [K²·d²].
 _MIN_SPREAD = 1e-9
@@ -116,11 +131,12 @@ class DegreeDayFit:
 class DegreeDayModel:
     """``DegreeDayModel(spec).fit(baseline).predict(reporting)``: the degree-day baseline of a contest.
 
-    spec: the contest's :class:`BaselineSpec` (balance-point grids, p-value, degree-day sufficiency)
+    spec: the contest's :class:`scoring.specs.BaselineSpec` (balance-point grids, p-value, degree-day
+        sufficiency)
     """
 
-    def __init__(self, spec: BaselineSpec | None = None) -> None:
-        self.spec = spec or BaselineSpec()
+    def __init__(self, spec: DegreeDaySettings) -> None:
+        self.spec = spec
         self.fitted: DegreeDayFit | None = None
 
     def fit(self, baseline: DayBlock) -> Self:
@@ -137,12 +153,12 @@ class DegreeDayModel:
         return self.fitted.predict(reporting)
 
 
-def fit_degree_day(energy_kwh: _F64, temp_c: _F64, spec: BaselineSpec) -> DegreeDayFit:
+def fit_degree_day(energy_kwh: _F64, temp_c: _F64, spec: DegreeDaySettings) -> DegreeDayFit:
     """Fit the degree-day model of every household.
 
     energy_kwh: shape (households, days); daily consumption [kWh], NaN on days without data
     temp_c: shape (days,); daily mean temperature [°C], NaN where unknown (those days are left out)
-    spec: balance-point grids, p-value and degree-day sufficiency (:class:`BaselineSpec`)
+    spec: balance-point grids, p-value and degree-day sufficiency (:class:`DegreeDaySettings`)
 
     returns: a :class:`DegreeDayFit`
     """
@@ -174,7 +190,7 @@ def _fit_chunk(
     cool_bp: _F64,
     pair_h: _I64,
     pair_c: _I64,
-    spec: BaselineSpec,
+    spec: DegreeDaySettings,
 ) -> DegreeDayFit:
     households = len(energy)
     has = np.isfinite(energy)

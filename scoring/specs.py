@@ -1,6 +1,6 @@
 """How a contest chooses its scoring method and parameters, as data: frozen dataclasses checked when created.
 
-:class:`scoring.leaderboard.ScoringRules` holds one of each; every default keeps the original scoring
+:class:`scoring.rules.ScoringRules` holds one of each; every default keeps the original scoring
 (prior-period mean, no intervals beyond the record, plausibility findings that never unrank anyone).
 """
 
@@ -11,15 +11,7 @@ from dataclasses import dataclass
 from numbers import Real
 from typing import Any
 
-# --- baseline methods -------------------------------------------------------------------------
-METHOD_PRIOR_PERIOD_MEAN = "prior_period_mean"
-METHOD_PRIOR_YEAR = "prior_year_same_period"
-METHOD_DEGREE_DAY = "degree_day_regression"
-METHOD_PEER_BENCHMARK = "peer_benchmark"
-METHODS = (METHOD_PRIOR_PERIOD_MEAN, METHOD_PRIOR_YEAR, METHOD_DEGREE_DAY, METHOD_PEER_BENCHMARK)
-
-#: The prior-year baseline looks back 52 whole weeks, so every day meets the same weekday [days].
-PRIOR_YEAR_SHIFT_DAYS = 364
+from scoring.methods import METHOD_PRIOR_PERIOD_MEAN, BaselineMethod, baseline_method
 
 # --- team aggregation -------------------------------------------------------------------------
 TEAM_RATIO = "ratio"  # sum of members' savings / sum of members' expected consumption
@@ -69,7 +61,7 @@ def _balance_points(name: str, value: Any) -> None:
 class BaselineSpec:
     """Which baseline a contest uses and its parameters.
 
-    method: one of ``METHODS``:
+    method: one of ``scoring.methods.METHODS`` (the rows of ``BASELINE_METHODS``):
         ``"prior_period_mean"``: mean consumption per day over the baseline period (the original rule)
         ``"prior_year_same_period"``: the same competition days 52 weeks (364 days) earlier, compared as
             weekday and weekend-day means so both periods weigh weekdays and weekend days alike
@@ -101,14 +93,12 @@ class BaselineSpec:
     peer_fallback: bool = False
 
     def __post_init__(self) -> None:
-        if self.method not in METHODS:
-            raise ValueError(f"baseline method must be one of {METHODS}, got {self.method!r}")
+        method = baseline_method(self.method)
         if self.min_baseline_coverage_fraction is not None:
             _fraction("min_baseline_coverage_fraction", self.min_baseline_coverage_fraction)
         _balance_points("heating_balance_points_c", self.heating_balance_points_c)
         _balance_points("cooling_balance_points_c", self.cooling_balance_points_c)
-        if self.method == METHOD_DEGREE_DAY and not self.heating_balance_points_c:
-            raise ValueError("the degree-day method needs at least one heating balance point")
+        method.check_spec(self)
         _fraction("max_slope_p_value", self.max_slope_p_value)
         _whole("min_nonzero_degree_days", self.min_nonzero_degree_days, 1)
         _positive("min_total_degree_days_k", self.min_total_degree_days_k, allow_zero=True)
@@ -116,14 +106,19 @@ class BaselineSpec:
             raise ValueError(f"peer_fallback must be True or False, got {self.peer_fallback!r}")
 
     @property
+    def baseline_method(self) -> BaselineMethod:
+        """The method's row: what it needs and how it fits."""
+        return baseline_method(self.method)
+
+    @property
     def needs_weather(self) -> bool:
         """True when the method needs daily mean temperatures."""
-        return self.method == METHOD_DEGREE_DAY
+        return self.baseline_method.needs_weather
 
     @property
     def uses_peer_table(self) -> bool:
         """True when some households may be scored against the Stromspiegel table."""
-        return self.method == METHOD_PEER_BENCHMARK or self.peer_fallback
+        return self.baseline_method.needs_peer_table or self.peer_fallback
 
 
 @dataclass(frozen=True, slots=True)

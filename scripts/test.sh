@@ -25,5 +25,5 @@ if [ ! -x .venv-opendsm/bin/python ]; then
 fi
 export CONTEST_OPENDSM_PYTHON="$PWD/.venv-opendsm/bin/python"
 .venv/bin/lint-imports --config pyproject.toml
-.venv/bin/mypy contest scoring ingest web
+.venv/bin/mypy cli contest scoring ingest web
 exec .venv/bin/pytest "$@"

@@ -54,7 +54,7 @@ class WorkerProcess:
             **(extra_env or {}),
         }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "contest.cli", "ingest"],
+            [sys.executable, "-m", "cli.main", "ingest"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,

@@ -74,11 +74,17 @@ class Broker:
 
 
 @contextmanager
-def mosquitto(devices: dict[str, str] | None = None, workers: tuple[str, ...] = ()) -> Iterator[Broker]:
+def mosquitto(
+    devices: dict[str, str] | None = None,
+    workers: tuple[str, ...] = (),
+    write_patterns: tuple[str, ...] | None = None,
+) -> Iterator[Broker]:
     """Start Mosquitto on 127.0.0.1 and a random free port with the project's configuration.
 
     workers: usernames of further ingest workers (password INGEST_PASSWORD), each with the ingest
-    user's read access, as the README tells operators to add them for a shared subscription."""
+    user's read access, as the README tells operators to add them for a shared subscription.
+    write_patterns: the devices' ``pattern write`` lines instead of the shipped ones (an installation
+    with other topic prefixes: its format table's ``write_patterns``)."""
     directory = Path(tempfile.mkdtemp(prefix="contest-mqtt-"))
     (directory / "data").mkdir()
     port = free_port()
@@ -95,6 +101,9 @@ def mosquitto(devices: dict[str, str] | None = None, workers: tuple[str, ...] = 
         conf += "\n# tests run as root: keep root instead of switching to the mosquitto user\nuser root\n"
     (directory / "mosquitto.conf").write_text(conf)
     acl = (ROOT / "deploy" / "mosquitto" / "acl").read_text()
+    if write_patterns is not None:
+        kept = [line for line in acl.splitlines() if not line.startswith("pattern write ")]
+        acl = "\n".join([*kept, *(f"pattern write {p}" for p in write_patterns)]) + "\n"
     acl += "".join(f"\nuser {worker}\ntopic read #\n" for worker in workers)
     (directory / "acl").write_text(acl)
     subprocess.run(

@@ -19,15 +19,15 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from contest.absences import AbsenceService
-from contest.admin import StaffService
 from contest.db import Database
 from contest.ports import CsvImportPort
 from contest.publishing import PublishingService
-from contest.services import ContestService, HouseholdService, ReadingService
 from contest.settings import WebSettings
-from contest.streams import StreamService
-from web.admin import AdminApi, AdminDeps, AdminPage
+from web.admin.contests import AdminContests
+from web.admin.deps import AdminDeps
+from web.admin.households import AdminHouseholds
+from web.admin.meters import AdminMeters
+from web.admin.page import AdminPage
 from web.auth import SessionSigner
 from web.controllers import LeaderboardApi, PublicPages, cacheable_response
 from web.errors import EXCEPTION_HANDLERS
@@ -55,26 +55,17 @@ def create_app(
     publishing: the snapshot publisher shared with the scheduler (a new one if not given).
     """
     web = web or WebSettings()
-    contests = ContestService(db)
     boards = publishing or PublishingService(db, clock=clock)
-    households = HouseholdService(db)
+    # Handlers run each use case in one transaction of ``db``: the services take that session.
     portal = PortalDeps(
-        households=households,
-        readings=ReadingService(db),
+        db=db,
         importer=importer,
         pending=PendingUploads(Path(web.upload_dir)),
-        signer=SessionSigner(web.secret_key, households),
+        signer=SessionSigner(web.secret_key),
         max_upload_bytes=web.max_upload_bytes,
         publishing=boards,
-        absences=AbsenceService(db),
     )
-    admin = AdminDeps(
-        staff=StaffService(db),
-        contests=contests,
-        households=portal.households,
-        streams=StreamService(db),
-        publishing=boards,
-    )
+    admin = AdminDeps(db=db, publishing=boards)
     csrf = DefineMiddleware(CSRFMiddleware, config=CSRFConfig(secret=web.secret_key, cookie_httponly=True))
     return Litestar(
         route_handlers=[
@@ -95,13 +86,16 @@ def create_app(
                 before_request=refuse_nul_in_path,
             ),
             LeaderboardApi,
-            Router("/", route_handlers=[AdminApi], before_request=refuse_nul_in_path),
+            Router(
+                "/",
+                route_handlers=[AdminContests, AdminHouseholds, AdminMeters],
+                before_request=refuse_nul_in_path,
+            ),
             create_static_files_router(
                 path="/static", directories=[HERE / "static"], include_in_schema=False
             ),
         ],
         dependencies={
-            "contests": Provide(lambda: contests, sync_to_thread=False),
             "boards": Provide(lambda: boards, sync_to_thread=False),
             "portal": Provide(lambda: portal, sync_to_thread=False),
             "admin": Provide(lambda: admin, sync_to_thread=False),

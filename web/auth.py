@@ -10,39 +10,39 @@ from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from litestar import Request
+from sqlalchemy.orm import Session
 
 from contest.errors import PermissionDenied
-from contest.services import HouseholdService
+from contest.households import HouseholdService
 
 COOKIE = "portal_session"
 MAX_AGE_S = 14 * 24 * 3600
 
 
 class SessionSigner:
-    def __init__(self, secret_key: str, households: HouseholdService) -> None:
+    def __init__(self, secret_key: str) -> None:
         self._s = URLSafeTimedSerializer(secret_key, salt="household-portal")
-        self._households = households
 
     def dumps(self, household_id: int, session_key: str) -> str:
         return self._s.dumps({"hid": household_id, "sk": session_key})
 
-    def household_id(self, request: Request[Any, Any, Any]) -> int:
+    def household_id(self, request: Request[Any, Any, Any], session: Session) -> int:
         """The signed-in household, or :class:`PermissionDenied` (the portal then shows the login).
-        Asks the database: call it off the event loop."""
+        Asks the database in the request's ``session``: call it off the event loop."""
         token = request.cookies.get(COOKIE)
         if not token:
-            raise PermissionDenied("Bitte anmelden / please sign in", key="auth.signed_out")
+            raise PermissionDenied("please sign in", key="auth.signed_out")
         try:
             data = self._s.loads(token, max_age=MAX_AGE_S)
         except SignatureExpired as exc:
-            raise PermissionDenied("Sitzung abgelaufen / session expired", key="auth.signed_out") from exc
+            raise PermissionDenied("the session expired", key="auth.signed_out") from exc
         except BadSignature as exc:
-            raise PermissionDenied("Bitte anmelden / please sign in", key="auth.signed_out") from exc
+            raise PermissionDenied("please sign in", key="auth.signed_out") from exc
         hid = data.get("hid") if isinstance(data, dict) else None
         key = data.get("sk") if isinstance(data, dict) else None
         if not isinstance(hid, int) or not isinstance(key, str):  # e.g. a cookie from before session keys
-            raise PermissionDenied("Bitte anmelden / please sign in", key="auth.signed_out")
-        self._households.check_session(hid, key)
+            raise PermissionDenied("please sign in", key="auth.signed_out")
+        HouseholdService(session).check_session(hid, key)
         return hid
 
 

@@ -9,67 +9,12 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import segno
-from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_decimal, format_percent
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-LANGUAGES = ("de", "en")
-
-# One language per page: every word of the certificate, German first.
-TEXTS: dict[str, dict[str, str]] = {
-    "de": {
-        "kicker": "Energiesparwettbewerb",
-        "title": "Urkunde",
-        "in_contest": "im Wettbewerb",
-        "for": "für",
-        "rank": "Platz {rank} von {count}",
-        "rank_note": "unter den gewerteten Haushalten",
-        "participation": "für die Teilnahme",
-        "participation_note": "Danke, dass Sie mitgemacht haben!",
-        "compared_saved": "Gegenüber dem eigenen Vergleichswert:",
-        "compared_more": "Der Verbrauch lag über dem eigenen Vergleichswert:",
-        "fraction_saved": "weniger Energie",
-        "fraction_more": "Mehrverbrauch",
-        "kwh_saved": "eingespart",
-        "kwh_more": "mehr verbraucht",
-        "co2_saved": "CO2 vermieden",
-        "co2_more": "CO2 mehr ausgestoßen",
-        "team": "Team „{team}“",
-        "team_rank": "Team „{team}“ · Platz {rank} in der Teamwertung",
-        "period": "Wettbewerbszeitraum: {start} bis {end}",
-        "final": "Ergebnis endgültig festgestellt am {date}",
-        "revision": "Ergebnisstand Nr. {revision}",
-        "verify": "Das Ergebnis ist öffentlich einsehbar:",
-        "pdf_title": "Urkunde – {contest} – {pseudonym}",
-    },
-    "en": {
-        "kicker": "Energy-saving contest",
-        "title": "Certificate",
-        "in_contest": "in the contest",
-        "for": "for",
-        "rank": "Rank {rank} of {count}",
-        "rank_note": "among the ranked households",
-        "participation": "for taking part",
-        "participation_note": "Thank you for joining in!",
-        "compared_saved": "Compared with the household's own baseline:",
-        "compared_more": "Consumption was above the household's own baseline:",
-        "fraction_saved": "less energy",
-        "fraction_more": "more energy used",
-        "kwh_saved": "saved",
-        "kwh_more": "used more",
-        "co2_saved": "CO2 avoided",
-        "co2_more": "more CO2 emitted",
-        "team": "Team “{team}”",
-        "team_rank": "Team “{team}” · rank {rank} among the teams",
-        "period": "Competition period: {start} to {end}",
-        "final": "Result declared final on {date}",
-        "revision": "Result revision no. {revision}",
-        "verify": "The result is public at:",
-        "pdf_title": "Certificate – {contest} – {pseudonym}",
-    },
-}
+from web.catalog import CERTIFICATE_TEXTS, LANGUAGES
+from web.i18n import fmt_number, fmt_percent
 
 # The PDF's core fonts (Helvetica, Times) cover Windows-1252: German text, typographic quotes and dashes.
 _ENCODING = "windows-1252"
@@ -149,7 +94,7 @@ _LAYOUTS = ((1.0, 36.0), (0.6, 30.0), (0.3, 26.0))
 
 
 def _draw(data: CertificateData, lang: str, spacing: float, qr_size: float) -> _Page:
-    t = TEXTS[lang]
+    t = CERTIFICATE_TEXTS[lang]
     pdf = _Page(spacing)
     pdf.set_lang(lang)
     pdf.set_title(t["pdf_title"].format(contest=data.contest_name, pseudonym=data.pseudonym))
@@ -219,7 +164,7 @@ def _used_more(data: CertificateData) -> bool:
 def _figures(data: CertificateData, lang: str) -> list[tuple[str, str]]:
     """(number, label) pairs for the boxes; each value is labelled by its own sign, never as a saving
     when it is not one."""
-    t = TEXTS[lang]
+    t = CERTIFICATE_TEXTS[lang]
     figures: list[tuple[str, str]] = []
     if data.savings_fraction is not None:
         more = data.savings_fraction < 0
@@ -238,14 +183,12 @@ def _figures(data: CertificateData, lang: str) -> list[tuple[str, str]]:
 
 
 def _number(value: float, lang: str, decimals: int) -> str:
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(value, format=pattern, locale=lang).translate(_SPACES)
+    return fmt_number(value, lang, decimals).translate(_SPACES)
 
 
 def _percent(fraction: float, lang: str) -> str:
     """0.123 -> "12,3 %" (de), "12.3%" (en): the language's own percent pattern with one decimal."""
-    pattern = Locale.parse(lang).percent_formats[None].pattern.replace("#,##0", "#,##0.0", 1)
-    return format_percent(fraction, format=pattern, locale=lang).translate(_SPACES)
+    return fmt_percent(fraction, lang, 1).translate(_SPACES)
 
 
 def _kwh(energy_kwh: float, lang: str) -> str:

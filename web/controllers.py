@@ -18,12 +18,13 @@ from litestar.response.base import ASGIResponse
 from litestar.serialization import encode_json
 from litestar.types import HTTPScope
 
+from contest.contests import ContestService
 from contest.domain import LeaderboardView
 from contest.errors import ContestError
 from contest.publishing import PublishingService
-from contest.services import ContestService
+from web.catalog import TEXTS
 from web.charts import team_lines_svg
-from web.i18n import TEXTS, category_label, fmt_date, fmt_datetime, fmt_number, fmt_percent, pick_language
+from web.i18n import category_label, fmt_date, fmt_datetime, fmt_number, fmt_percent, pick_language
 from web.schemas import ContestOut, LeaderboardOut, SeasonOut
 from web.seasons import show_season, winners
 from web.security import DATA_HEADERS
@@ -88,7 +89,7 @@ def snapshot_cache_key(request: Request[Any, Any, Any]) -> str:
     now = publishing.clock()
     day = season.today(now).isoformat()
     return (
-        f"{request.url.path}|{_lang(request)}|{category or ''}|{page}|{snapshot_id}"
+        f"{request.url.path}|{request_language(request)}|{category or ''}|{page}|{snapshot_id}"
         f"|{season.public_state(now)}|{season.hold_open}|{day}"
     )
 
@@ -101,7 +102,8 @@ def cacheable_response(scope: HTTPScope, status_code: int) -> bool:
     return builder is None or not builder(Request(scope)).startswith(UNCACHED)
 
 
-def _lang(request: Request[Any, Any, Any]) -> str:
+def request_language(request: Request[Any, Any, Any]) -> str:
+    """The visitor's language: ``?lang=``, the language cookie, then the browser's Accept-Language."""
     return pick_language(
         request.query_params.get("lang"), request.cookies.get("lang"), request.headers.get("accept-language")
     )
@@ -143,7 +145,7 @@ class PublicPages(Controller):
     @get("/", sync_to_thread=True)
     def index(self, request: Request[Any, Any, Any], boards: NamedDependency[PublishingService]) -> Template:
         """Every public contest with its state; finished ones with their winners."""
-        lang = _lang(request)
+        lang = request_language(request)
         now = boards.clock()
         items = []
         for season in boards.seasons.all():
@@ -163,7 +165,7 @@ class PublicPages(Controller):
         slug: FromPath[str],
         boards: NamedDependency[PublishingService],
     ) -> Template:
-        lang = _lang(request)
+        lang = request_language(request)
         season = boards.public_season(slug)
         snapshot_id, view = boards.latest_with_id(slug)
         season_shown = show_season(season, view, boards.clock(), lang)
@@ -181,7 +183,7 @@ class PublicPages(Controller):
                 contest=c,
                 as_of_text=fmt_datetime(view.as_of, c.timezone, lang),
                 total_days=total_days,
-                coverage_text=fmt_percent(c.min_coverage_fraction, lang, 0),
+                coverage_text=fmt_percent(c.rules.scoring.min_coverage_fraction, lang, 0),
                 snapshot_id=snapshot_id,
                 progress_chart=team_lines_svg(
                     boards.team_progress(slug, c.timezone), title=TEXTS[lang]["progress_title"]
@@ -204,7 +206,7 @@ class PublicPages(Controller):
         self, request: Request[Any, Any, Any], slug: FromPath[str], boards: NamedDependency[PublishingService]
     ) -> Template:
         """A small page for an iframe on the city's web portal: the top teams and city figures."""
-        lang = _lang(request)
+        lang = request_language(request)
         season = boards.public_season(slug)
         view: LeaderboardView = boards.latest(slug)
         return Template(
@@ -224,14 +226,14 @@ class LeaderboardApi(Controller):
     tags = ["leaderboard"]
 
     @get("/", sync_to_thread=True, summary="All contests, with the state of their season")
-    def list_contests(
-        self, contests: NamedDependency[ContestService], boards: NamedDependency[PublishingService]
-    ) -> list[ContestOut]:
+    def list_contests(self, boards: NamedDependency[PublishingService]) -> list[ContestOut]:
         seasons = {s.slug: s for s in boards.seasons.all() if s.public}
         now = boards.clock()
+        with boards.db.session() as s:
+            contests = ContestService(s).list_contests()
         return [
             ContestOut.from_info(c, SeasonOut.from_season(seasons[c.slug], now))
-            for c in contests.list_contests()
+            for c in contests
             if c.slug in seasons
         ]
 
@@ -240,14 +242,11 @@ class LeaderboardApi(Controller):
         sync_to_thread=True,
         summary="One contest with its periods, scoring rules and the state of its season",
     )
-    def contest(
-        self,
-        slug: FromPath[str],
-        contests: NamedDependency[ContestService],
-        boards: NamedDependency[PublishingService],
-    ) -> ContestOut:
+    def contest(self, slug: FromPath[str], boards: NamedDependency[PublishingService]) -> ContestOut:
         season = boards.public_season(slug)
-        return ContestOut.from_info(contests.get(slug), SeasonOut.from_season(season, boards.clock()))
+        with boards.db.session() as s:
+            info = ContestService(s).get(slug)
+        return ContestOut.from_info(info, SeasonOut.from_season(season, boards.clock()))
 
     @get(
         "/{slug:str}/leaderboard",
@@ -318,10 +317,7 @@ class LeaderboardApi(Controller):
 
     @get("/{slug:str}/events", include_in_schema=False)
     async def events(
-        self,
-        slug: FromPath[str],
-        boards: NamedDependency[PublishingService],
-        contests: NamedDependency[ContestService],
+        self, slug: FromPath[str], boards: NamedDependency[PublishingService]
     ) -> ServerSentEvent:
         """Server-sent events: the id of the newest snapshot, sent when it changes (live page updates).
         A stream lasts at most 10 minutes; browsers reconnect by themselves."""

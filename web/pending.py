@@ -45,19 +45,16 @@ class PendingUploads:
     def take(self, token: str, household_id: int) -> PendingUpload:
         """The pending upload, removed from the store; only for the household that uploaded it."""
         if not token.replace("-", "").replace("_", "").isalnum():
-            raise PermissionDenied("Upload nicht gefunden / upload not found", key="upload.not_found")
+            raise PermissionDenied("upload not found", key="upload.not_found")
         meta_path = self.directory / f"{token}.json"
         data_path = self.directory / f"{token}.bin"
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
             data = data_path.read_bytes()
         except (OSError, ValueError) as exc:
-            raise PermissionDenied(
-                "Upload nicht gefunden oder abgelaufen – bitte erneut hochladen / upload not found or expired",
-                key="upload.not_found",
-            ) from exc
+            raise PermissionDenied("upload not found or expired", key="upload.not_found") from exc
         if int(meta["household_id"]) != household_id:
-            raise PermissionDenied("Upload nicht gefunden / upload not found", key="upload.not_found")
+            raise PermissionDenied("upload not found", key="upload.not_found")
         meta_path.unlink(missing_ok=True)
         data_path.unlink(missing_ok=True)
         return PendingUpload(token, household_id, str(meta["meter"]), meta.get("filename"), data)

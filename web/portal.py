@@ -16,30 +16,28 @@ from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
+from sqlalchemy.orm import Session
 
 from contest.absences import AbsenceService
+from contest.db import Database
 from contest.domain import HouseholdInfo
-from contest.errors import ConfigError, IngestError, NotFoundError, PermissionDenied
+from contest.errors import AlreadyExists, ConfigError, IngestError, NotFoundError, PermissionDenied
 from contest.history import Change, RankHistoryService
+from contest.households import HouseholdService
 from contest.ports import CsvImportPort
 from contest.publishing import PublishingService
+from contest.readings import Rejection
 from contest.season import FROZEN
-from contest.services import HouseholdDataService, HouseholdService, ReadingService, update_household_settings
 from contest.spreadsheet import write_csv
 from web.auth import COOKIE, MAX_AGE_S, LoginThrottle, SessionSigner
+from web.catalog import TEXTS
 from web.certificate import CertificateData, render_certificate
 from web.charts import daily_bars_svg
-from web.controllers import _lang, page_context
-from web.i18n import TEXTS, category_label, fmt_datetime, fmt_number, fmt_percent
+from web.controllers import page_context, request_language
+from web.i18n import category_label, error_text, fmt_datetime, fmt_number, fmt_percent, message
 from web.pending import PendingUploads
 from web.seasons import show_season
-
-#: Bytes that never occur in a text CSV; their presence means a binary file (zip, xlsx, pdf, image).
-_BINARY_MARKERS = (b"\x00", b"PK\x03\x04", b"%PDF", b"\x89PNG", b"\xff\xd8\xff")
-#: Byte order marks of UTF-16 (little and big endian).
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-#: Longest file name kept with an import [characters] (the database holds 300).
-FILENAME_MAX_CHARS = 200
+from web.uploads import check_upload, upload_filename
 
 
 @dataclass
@@ -75,32 +73,45 @@ class UploadForm:
 
 @dataclass(frozen=True)
 class PortalDeps:
-    """What the portal needs, handed in by the app factory."""
+    """What the portal needs, handed in by the app factory. Each request's use case runs in one
+    transaction of ``db`` (``with portal.db.session() as s``)."""
 
-    households: HouseholdService
-    readings: ReadingService
+    db: Database
     importer: CsvImportPort | None
     pending: PendingUploads
     signer: SessionSigner
     max_upload_bytes: int
     publishing: PublishingService | None = None
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
-    absences: AbsenceService | None = None
+
+    def signed_in(self, request: Request[Any, Any, Any]) -> int:
+        """The signed-in household, for a request that needs nothing else of the database."""
+        with self.db.session() as s:
+            return self.signer.household_id(request, s)
+
+    def page(
+        self, request: Request[Any, Any, Any], household_id: int, status_code: int = 200, **extra: Any
+    ) -> Template:
+        """The household's page in a transaction of its own (after a refused change was rolled back)."""
+        with self.db.session() as s:
+            return _home(request, self, s, household_id, status_code, **extra)
 
 
 def _home(
     request: Request[Any, Any, Any],
     portal: PortalDeps,
+    session: Session,
     household_id: int,
     status_code: int = 200,
     **extra: Any,
 ) -> Template:
-    lang = _lang(request)
-    info = portal.households.get(household_id)
-    batches = portal.households.batches(household_id)
-    absences = portal.absences.of_household(household_id) if portal.absences else []
-    history = RankHistoryService(portal.households.db).household(household_id)
-    progress = _progress(portal, info, lang)
+    lang = request_language(request)
+    households = HouseholdService(session)
+    info = households.get(household_id)
+    batches = households.batches(household_id)
+    absences = AbsenceService(session).of_household(household_id)
+    history = RankHistoryService(session).household(household_id)
+    progress = _progress(portal, households, info, lang)
     return Template(
         "portal.html",
         context=page_context(
@@ -112,7 +123,7 @@ def _home(
             why=lambda change: describe_change(change, lang),
             category_label=lambda category: category_label(category, lang),
             max_upload_mb=portal.max_upload_bytes // (1024 * 1024),
-            when=lambda v: fmt_datetime(v, "Europe/Berlin", lang),
+            when=lambda v: fmt_datetime(v, info.contest_timezone, lang),
             **progress,
             **extra,
         ),
@@ -120,7 +131,9 @@ def _home(
     )
 
 
-def _progress(portal: PortalDeps, info: HouseholdInfo, lang: str) -> dict[str, Any]:
+def _progress(
+    portal: PortalDeps, households: HouseholdService, info: HouseholdInfo, lang: str
+) -> dict[str, Any]:
     """The household's own standing, where its contest stands in its season, and its daily
     consumption against its baseline (chart)."""
     if portal.publishing is None:
@@ -130,7 +143,7 @@ def _progress(portal: PortalDeps, info: HouseholdInfo, lang: str) -> dict[str, A
     contest = view.contest
     season = portal.publishing.season(info.contest_slug)
     season_shown = show_season(season, view, portal.publishing.clock(), lang)
-    daily = portal.readings.household_daily(info.id, contest.carrier)
+    daily = households.daily(info.id, contest.carrier)
     chart = ""
     if not daily.empty:
         days = [d.date() if hasattr(d, "date") else d for d in daily["day"]]
@@ -151,7 +164,7 @@ def _progress(portal: PortalDeps, info: HouseholdInfo, lang: str) -> dict[str, A
         "contest_info": contest,
         "season": season,
         "season_shown": season_shown,
-        "baseline_needed": fmt_percent(contest.min_coverage_fraction, lang, 0),
+        "baseline_needed": fmt_percent(contest.rules.scoring.min_coverage_fraction, lang, 0),
     }
 
 
@@ -177,6 +190,12 @@ def describe_change(change: Change, lang: str) -> str:
     return ""  # "rank" itself is shown as the move, not as a reason
 
 
+def rejection_reason(rejection: Rejection, lang: str) -> str:
+    """Why a row was not used, in the visitor's language (its key's sentence; the stored English reason
+    for a key the catalog lacks)."""
+    return message(rejection.key, {}, lang, default=rejection.reason)
+
+
 def csv_download(filename: str, header: list[str], rows: Iterable[Sequence[Any]]) -> Response[bytes]:
     """A CSV download as German spreadsheet programs open it directly: ``;``, UTF-8 with BOM, no cell
     that starts a formula (:func:`contest.spreadsheet.safe_cell`)."""
@@ -187,39 +206,6 @@ def csv_download(filename: str, header: list[str], rows: Iterable[Sequence[Any]]
     )
 
 
-def check_upload(data: bytes, max_bytes: int) -> None:
-    """Refuse files that cannot be a CSV before parsing, with a message for the household."""
-    if not data.strip():
-        raise IngestError("Die Datei ist leer. / The file is empty.", key="upload.empty")
-    if len(data) > max_bytes:
-        raise IngestError(
-            f"Die Datei ist größer als {max_bytes // (1024 * 1024)} MB. / The file is larger than "
-            f"{max_bytes // (1024 * 1024)} MB.",
-            key="upload.too_large",
-        )
-    head = data[:4096]
-    # UTF-16 text (Excel's "Unicode text", with its BOM) is full of NUL bytes; the importer decodes it.
-    markers = _BINARY_MARKERS[1:] if data.startswith(_UTF16_BOMS) else _BINARY_MARKERS
-    if any(marker in head for marker in markers):
-        raise IngestError(
-            "Das ist keine CSV-Datei (Binärdaten, z. B. Excel, ZIP oder PDF). Bitte als CSV exportieren. / "
-            "This is not a CSV file (binary content such as Excel, ZIP or PDF). Please export as CSV.",
-            key="upload.binary",
-        )
-
-
-def upload_filename(name: str | None) -> str | None:
-    """The name an uploaded file is shown and stored with: without folders or control characters,
-    at most :data:`FILENAME_MAX_CHARS` long (the end, with the extension, is kept)."""
-    if not name:
-        return None
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    clean = "".join(ch for ch in base if ch.isprintable()).strip()
-    if len(clean) > FILENAME_MAX_CHARS:
-        clean = "…" + clean[-(FILENAME_MAX_CHARS - 1) :]
-    return clean or None
-
-
 def _form_day(text: str) -> dt.date:
     """A day from a form: ISO (what date inputs send) or German dd.mm.yyyy (typed by hand)."""
     text = text.strip()
@@ -228,9 +214,7 @@ def _form_day(text: str) -> dt.date:
             return dt.datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-    raise ConfigError(
-        f"{text!r} ist kein Datum (TT.MM.JJJJ). / {text!r} is not a date (YYYY-MM-DD).", key="absence.date"
-    )
+    raise ConfigError(f"{text!r} is not a date (YYYY-MM-DD)", key="absence.date", params={"text": text})
 
 
 class Portal(Controller):
@@ -239,18 +223,22 @@ class Portal(Controller):
 
     @get("/", sync_to_thread=True)
     def home(self, request: Request[Any, Any, Any], portal: NamedDependency[PortalDeps]) -> Template:
-        try:
-            household_id = portal.signer.household_id(request)
-        except PermissionDenied:
-            deleted = request.query_params.get("deleted") == "1"
-            return Template("portal_login.html", context=page_context(_lang(request), deleted=deleted))
-        return _home(
-            request,
-            portal,
-            household_id,
-            saved=request.query_params.get("saved") == "1",
-            absence_notice=request.query_params.get("absence"),
-        )
+        with portal.db.session() as s:
+            try:
+                household_id = portal.signer.household_id(request, s)
+            except PermissionDenied:
+                deleted = request.query_params.get("deleted") == "1"
+                return Template(
+                    "portal_login.html", context=page_context(request_language(request), deleted=deleted)
+                )
+            return _home(
+                request,
+                portal,
+                s,
+                household_id,
+                saved=request.query_params.get("saved") == "1",
+                absence_notice=request.query_params.get("absence"),
+            )
 
     @post("/login", sync_to_thread=True)
     def login(
@@ -263,19 +251,20 @@ class Portal(Controller):
         was_blocked = portal.throttle.blocked(client)
         try:
             # A correct code is let through even from a throttled address (many people share one).
-            info, session_key = portal.households.sign_in(data.code)
+            with portal.db.session() as s:
+                info, session_key = HouseholdService(s).sign_in(data.code)
         except PermissionDenied:
             portal.throttle.failed(client)
             if was_blocked:
                 return Template(
                     "portal_login.html",
-                    context=page_context(_lang(request), throttled=True),
+                    context=page_context(request_language(request), throttled=True),
                     status_code=429,
                     headers={"Retry-After": str(portal.throttle.retry_after_s(client))},
                 )
             return Template(
                 "portal_login.html",
-                context=page_context(_lang(request), error=True),
+                context=page_context(request_language(request), error=True),
                 status_code=403,
             )
         return Redirect(
@@ -295,8 +284,8 @@ class Portal(Controller):
     @post("/logout", sync_to_thread=True)
     def logout(self, request: Request[Any, Any, Any], portal: NamedDependency[PortalDeps]) -> Redirect:
         """Sign out: ends the household's sessions on every device (they share one access code)."""
-        with contextlib.suppress(PermissionDenied):  # already signed out: only the cookie goes
-            portal.households.end_sessions(portal.signer.household_id(request))
+        with portal.db.session() as s, contextlib.suppress(PermissionDenied):  # signed out: only the cookie
+            HouseholdService(s).end_sessions(portal.signer.household_id(request, s))
         return Redirect("/portal/", cookies=[Cookie(key=COOKIE, value="", max_age=0)])
 
     @post("/upload")
@@ -306,9 +295,8 @@ class Portal(Controller):
         portal: NamedDependency[PortalDeps],
         data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> Template:
-        household_id = await anyio.to_thread.run_sync(portal.signer.household_id, request)
         # A household can only upload to its own meters: checked before anything is read.
-        await anyio.to_thread.run_sync(portal.households.require_own_meter, household_id, data.meter)
+        household_id, zone, _ = await anyio.to_thread.run_sync(self._own_meter, request, portal, data.meter)
         content = await data.file.read()
         filename = upload_filename(data.file.filename)
         if portal.importer is None:
@@ -320,18 +308,22 @@ class Portal(Controller):
                 lambda: importer.preview(content, data.meter, filename=filename)
             )
         except IngestError as exc:
-            message = exc.message
+            refused = error_text(exc, request_language(request))
             return await anyio.to_thread.run_sync(
-                lambda: _home(request, portal, household_id, error=message, status_code=422)
+                lambda: portal.page(request, household_id, error=refused, status_code=422)
             )
         token = await anyio.to_thread.run_sync(
             portal.pending.put, household_id, data.meter, filename, content
         )
-        lang = _lang(request)
+        lang = request_language(request)
         return Template(
             "upload_preview.html",
             context=page_context(
-                lang, preview=preview, token=token, when=lambda v: fmt_datetime(v, "Europe/Berlin", lang)
+                lang,
+                preview=preview,
+                token=token,
+                when=lambda v: fmt_datetime(v, zone, lang),
+                reason=lambda r: rejection_reason(r, lang),
             ),
         )
 
@@ -339,29 +331,31 @@ class Portal(Controller):
     def confirm(
         self, request: Request[Any, Any, Any], portal: NamedDependency[PortalDeps], token: FromPath[str]
     ) -> Template:
-        household_id = portal.signer.household_id(request)
+        household_id = portal.signed_in(request)
         pending = portal.pending.take(token, household_id)
         assert portal.importer is not None
         try:
-            portal.households.require_own_meter(household_id, pending.meter_external_id)
+            slug = self._own_meter(request, portal, pending.meter_external_id)[2]
+            # The importer stores the file in its own transaction (it is the pipeline's use case).
             report = portal.importer.import_bytes(
                 pending.data, pending.meter_external_id, filename=upload_filename(pending.filename)
             )
         except IngestError as exc:
             portal.pending.restore(pending)  # the household may try again
-            return _home(request, portal, household_id, error=exc.message, status_code=422)
+            shown = error_text(exc, request_language(request))
+            return portal.page(request, household_id, error=shown, status_code=422)
         except Exception:
             portal.pending.restore(pending)  # nothing was imported: the upload waits as before
             raise
         if report.rows_stored:  # new data: republish the contest's leaderboard in the background
-            self._republish(portal, household_id, "import")
+            self._republish(portal, slug, "import")
         return Redirect(f"/portal/imports/{report.batch_id}")  # type: ignore[return-value]
 
     @post("/upload/{token:str}/cancel", sync_to_thread=True)
     def cancel(
         self, request: Request[Any, Any, Any], portal: NamedDependency[PortalDeps], token: FromPath[str]
     ) -> Redirect:
-        household_id = portal.signer.household_id(request)
+        household_id = portal.signed_in(request)
         with contextlib.suppress(PermissionDenied):  # already gone: nothing to cancel
             portal.pending.take(token, household_id)
         return Redirect("/portal/")
@@ -371,8 +365,9 @@ class Portal(Controller):
         self, request: Request[Any, Any, Any], portal: NamedDependency[PortalDeps]
     ) -> Response[bytes]:
         """The household's certificate (Urkunde) of a final result: its rank, savings and CO2."""
-        household_id = portal.signer.household_id(request)
-        info = portal.households.get(household_id)
+        with portal.db.session() as s:
+            household_id = portal.signer.household_id(request, s)
+            info = HouseholdService(s).get(household_id)
         publishing = portal.publishing
         if publishing is None:
             raise NotFoundError("no results on this server", key="certificate.unavailable")
@@ -402,7 +397,7 @@ class Portal(Controller):
             revision=snapshot_id,
             verify_url=str(request.base_url).rstrip("/") + f"/contests/{info.contest_slug}",
         )
-        lang = _lang(request)
+        lang = request_language(request)
         name = "urkunde" if lang == "de" else "certificate"
         return Response(
             render_certificate(data, lang),
@@ -415,10 +410,9 @@ class Portal(Controller):
         self, request: Request[Any, Any, Any], portal: NamedDependency[PortalDeps]
     ) -> Response[bytes]:
         """Everything stored about the signed-in household (JSON download)."""
-        household_id = portal.signer.household_id(request)
-        body = json.dumps(
-            HouseholdDataService(portal.households.db).export(household_id), ensure_ascii=False, indent=1
-        )
+        with portal.db.session() as s:
+            data = HouseholdService(s).export(portal.signer.household_id(request, s))
+        body = json.dumps(data, ensure_ascii=False, indent=1)
         return Response(
             body.encode("utf-8"),
             media_type="application/json",
@@ -430,8 +424,8 @@ class Portal(Controller):
         self, request: Request[Any, Any, Any], portal: NamedDependency[PortalDeps]
     ) -> Response[bytes]:
         """The household's readings as CSV (download)."""
-        household_id = portal.signer.household_id(request)
-        data = HouseholdDataService(portal.households.db).export(household_id)
+        with portal.db.session() as s:
+            data = HouseholdService(s).export(portal.signer.household_id(request, s))
         return csv_download(
             "meine-messwerte.csv",
             ["meter", "ts_utc", "kind", "energy_kwh", "duration_s", "source"],
@@ -449,19 +443,22 @@ class Portal(Controller):
         data: Annotated[SettingsForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Template | Redirect:
         """The household's pseudonym and public listing; the next publication shows the change."""
-        household_id = portal.signer.household_id(request)
+        household_id = portal.signed_in(request)
         try:
-            update_household_settings(
-                portal.households.db,
-                household_id,
-                pseudonym=data.pseudonym,
-                public_listing=data.public == "on",
-                building_type=data.building_type or None,
-                electric_hot_water={"yes": True, "no": False}.get(data.electric_hot_water),
-            )
+            with portal.db.session() as s:
+                record = HouseholdService(s).update(
+                    household_id,
+                    pseudonym=data.pseudonym,
+                    public_listing=data.public == "on",
+                    building_type=data.building_type or None,
+                    electric_hot_water={"yes": True, "no": False}.get(data.electric_hot_water),
+                )
         except ConfigError as exc:
-            return _home(request, portal, household_id, error=exc.message, status_code=422)
-        self._republish(portal, household_id, "settings")
+            shown = error_text(exc, request_language(request))
+            # A taken pseudonym is a conflict, as everywhere (the admin API's 409).
+            status = 409 if isinstance(exc, AlreadyExists) else 422
+            return portal.page(request, household_id, error=shown, status_code=status)
+        self._republish(portal, record.contest_slug, "settings")
         return Redirect("/portal/?saved=1")
 
     @post("/absences", sync_to_thread=True)
@@ -472,32 +469,49 @@ class Portal(Controller):
         data: Annotated[AbsenceForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Template | Redirect:
         """Declare days away (a holiday): they drop out of both periods of the household's score."""
-        household_id = portal.signer.household_id(request)
-        assert portal.absences is not None
+        household_id = portal.signed_in(request)
         try:
-            portal.absences.add(household_id, _form_day(data.first_day), _form_day(data.last_day), data.note)
+            first_day, last_day = _form_day(data.first_day), _form_day(data.last_day)
+            with portal.db.session() as s:
+                AbsenceService(s).add(household_id, first_day, last_day, data.note)
+                slug = HouseholdService(s).get(household_id).contest_slug
         except ConfigError as exc:
-            return _home(request, portal, household_id, absence_error=exc.message, status_code=422)
-        self._republish(portal, household_id, "absence")
+            shown = error_text(exc, request_language(request))
+            return portal.page(request, household_id, absence_error=shown, status_code=422)
+        self._republish(portal, slug, "absence")
         return Redirect("/portal/?absence=saved#absences")
 
     @post("/absences/{absence_id:int}/delete", sync_to_thread=True)
     def remove_absence(
         self, request: Request[Any, Any, Any], portal: NamedDependency[PortalDeps], absence_id: FromPath[int]
     ) -> Template | Redirect:
-        household_id = portal.signer.household_id(request)
-        assert portal.absences is not None
+        household_id = portal.signed_in(request)
         try:
-            portal.absences.remove(household_id, absence_id)
+            with portal.db.session() as s:
+                AbsenceService(s).remove(household_id, absence_id)
+                slug = HouseholdService(s).get(household_id).contest_slug
         except ConfigError as exc:
-            return _home(request, portal, household_id, absence_error=exc.message, status_code=422)
-        self._republish(portal, household_id, "absence")
+            shown = error_text(exc, request_language(request))
+            return portal.page(request, household_id, absence_error=shown, status_code=422)
+        self._republish(portal, slug, "absence")
         return Redirect("/portal/?absence=removed#absences")
 
     @staticmethod
-    def _republish(portal: PortalDeps, household_id: int, reason: str) -> None:
+    def _republish(portal: PortalDeps, slug: str, reason: str) -> None:
+        """Publish the household's contest again in the background (after the change was committed)."""
         if portal.publishing is not None:
-            portal.publishing.publish_soon(portal.households.get(household_id).contest_slug, reason=reason)
+            portal.publishing.publish_soon(slug, reason=reason)
+
+    @staticmethod
+    def _own_meter(request: Request[Any, Any, Any], portal: PortalDeps, meter: str) -> tuple[int, str, str]:
+        """The signed-in household if ``meter`` is its own (:class:`PermissionDenied` otherwise), with
+        its contest's zone and slug."""
+        with portal.db.session() as s:
+            household_id = portal.signer.household_id(request, s)
+            households = HouseholdService(s)
+            households.require_own_meter(household_id, meter)
+            info = households.get(household_id)
+            return household_id, info.contest_timezone, info.contest_slug
 
     @post("/delete", sync_to_thread=True)
     def delete_account(
@@ -507,16 +521,18 @@ class Portal(Controller):
         data: Annotated[DeleteForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Template | Redirect:
         """Delete the household and all its data; it disappears from future leaderboards."""
-        household_id = portal.signer.household_id(request)
-        if data.confirm.strip().upper() not in ("LÖSCHEN", "DELETE"):
-            return _home(
-                request,
-                portal,
-                household_id,
-                error=TEXTS[_lang(request)]["delete_confirm_needed"],
-                status_code=422,
-            )
-        slug = HouseholdDataService(portal.households.db).delete(household_id)
+        with portal.db.session() as s:
+            household_id = portal.signer.household_id(request, s)
+            if data.confirm.strip().upper() not in ("LÖSCHEN", "DELETE"):
+                return _home(
+                    request,
+                    portal,
+                    s,
+                    household_id,
+                    error=TEXTS[request_language(request)]["delete_confirm_needed"],
+                    status_code=422,
+                )
+            slug = HouseholdService(s).delete(household_id)
         if portal.publishing is not None:
             portal.publishing.publish_soon(slug, reason="deletion")
         return Redirect("/portal/?deleted=1", cookies=[Cookie(key=COOKIE, value="", max_age=0)])
@@ -525,17 +541,21 @@ class Portal(Controller):
     def report(
         self, request: Request[Any, Any, Any], portal: NamedDependency[PortalDeps], batch_id: FromPath[int]
     ) -> Template:
-        household_id = portal.signer.household_id(request)
-        batch = portal.households.batch_of_household(household_id, batch_id)
-        rejections = portal.readings.rejected_records(batch_id)
-        lang = _lang(request)
+        with portal.db.session() as s:
+            household_id = portal.signer.household_id(request, s)
+            households = HouseholdService(s)
+            batch = households.batch_of_household(household_id, batch_id)
+            rejections = households.import_rejections(household_id, batch_id)
+            zone = households.get(household_id).contest_timezone
+        lang = request_language(request)
         return Template(
             "upload_report.html",
             context=page_context(
                 lang,
                 batch=batch,
                 rejections=rejections,
-                when=lambda v: fmt_datetime(v, "Europe/Berlin", lang),
+                when=lambda v: fmt_datetime(v, zone, lang),
+                reason=lambda r: rejection_reason(r, lang),
             ),
         )
 
@@ -543,10 +563,13 @@ class Portal(Controller):
     def rejected_csv(
         self, request: Request[Any, Any, Any], portal: NamedDependency[PortalDeps], batch_id: FromPath[int]
     ) -> Response[bytes]:
-        household_id = portal.signer.household_id(request)
-        portal.households.batch_of_household(household_id, batch_id)
+        with portal.db.session() as s:
+            household_id = portal.signer.household_id(request, s)
+            rejections = HouseholdService(s).import_rejections(household_id, batch_id)
+        lang = request_language(request)
+        t = TEXTS[lang]
         return csv_download(
-            f"abgelehnt-import-{batch_id}.csv",
-            ["Zeile/line", "Grund/reason", "Schlüssel/key", "Inhalt/raw"],
-            ([r.line_no or "", r.reason, r.key, r.raw] for r in portal.readings.rejected_records(batch_id)),
+            f"{t['rejected_file']}-{batch_id}.csv",
+            [t["line"], t["reason"], t["rejection_key"], t["content"]],
+            ([r.line_no or "", rejection_reason(r, lang), r.key, r.raw] for r in rejections),
         )

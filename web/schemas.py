@@ -1,13 +1,29 @@
-"""API shapes of the JSON API (OpenAPI is generated from these). Never ORM rows."""
+"""API shapes of the JSON API (OpenAPI is generated from these). Never ORM rows.
+
+A domain value's fields are declared once, in ``contest.domain``: a shape that shows a domain value
+(or its public part) as it is subclasses it and adds only its API name and description, and
+:func:`shape` converts by field names (msgspec). Declared here is only what the API arranges
+differently: periods, the scoring rules shown, the season now, city figures, paging.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from contest.domain import ContestInfo, HouseholdStanding, LeaderboardView, TeamStanding
+import msgspec
+
+from contest.domain import ContestInfo, LeaderboardView, PublicHouseholdStanding, PublicTeamStanding
 from contest.season import ANNOUNCED, CLOSING, FROZEN, PROVISIONAL, Season
+
+T = TypeVar("T")
+
+
+def shape(value: Any, cls: type[T]) -> T:
+    """``value`` (a domain value, or a collection of them) as the API shape ``cls``: each field of the
+    shape taken from the attribute of the same name, nested shapes alike."""
+    return msgspec.convert(value, cls, from_attributes=True)
 
 
 @dataclass(frozen=True)
@@ -81,95 +97,31 @@ class ContestOut:
             baseline=Period(c.baseline_start, c.baseline_end),
             competition=Period(c.competition_start, c.competition_end),
             scoring=ScoringRulesOut(
-                baseline_method=c.baseline_method,
-                min_coverage_fraction=c.min_coverage_fraction,
-                min_team_members=c.min_team_members,
-                min_day_coverage_fraction=c.min_day_coverage_fraction,
+                baseline_method=c.rules.scoring.method,
+                min_coverage_fraction=c.rules.scoring.min_coverage_fraction,
+                min_team_members=c.rules.scoring.min_team_members,
+                min_day_coverage_fraction=c.rules.scoring.min_day_coverage_fraction,
             ),
             season=season,
         )
 
 
-@dataclass(frozen=True)
-class TeamOut:
+class TeamOut(PublicTeamStanding):
     """One team. savings_fraction: savings / expected consumption of its ranked members [1]."""
 
-    rank: int | None
-    name: str
-    status: str
-    members: int
-    ranked_members: int
-    savings_fraction: float | None
-    savings_kwh: float | None
-    savings_kwh_per_person: float | None
-    expected_kwh: float | None
-    actual_kwh: float | None
-
-    @classmethod
-    def from_standing(cls, t: TeamStanding) -> TeamOut:
-        return cls(
-            t.rank,
-            t.name,
-            t.status,
-            t.members,
-            t.ranked_members,
-            t.savings_fraction,
-            t.savings_kwh,
-            t.savings_kwh_per_person,
-            t.expected_kwh,
-            t.actual_kwh,
-        )
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class HouseholdOut:
+class HouseholdOut(PublicHouseholdStanding):
     """One opted-in household by pseudonym. coverage_fraction: the lower of both periods' coverage [1]."""
 
-    rank: int | None
-    pseudonym: str
-    team: str | None
-    status: str
-    savings_fraction: float | None
-    savings_kwh: float | None
-    savings_kwh_per_person: float | None
-    coverage_fraction: float
-    baseline_coverage_fraction: float
-    competition_coverage_fraction: float
-    #: CO2 avoided [kg]
-    co2_saved_kg: float | None
-    #: the uncertainty interval overlaps a ranked neighbour's widely
-    statistically_tied: bool
-    #: ranking category, e.g. "1", "2", "3", "4", "5+" persons; None when the contest has none
-    category: str | None
-    #: rank within the category (ranks count every participant, listed or not)
-    category_rank: int | None
-    #: savings per m² of living area [kWh/m²]; None without a living area or a rank
-    savings_kwh_per_m2: float | None
-
-    @classmethod
-    def from_standing(cls, h: HouseholdStanding) -> HouseholdOut:
-        return cls(
-            h.rank,
-            h.pseudonym,
-            h.team,
-            h.status,
-            h.savings_fraction,
-            h.savings_kwh,
-            h.savings_kwh_per_person,
-            h.coverage_fraction,
-            h.baseline_coverage_fraction,
-            h.competition_coverage_fraction,
-            h.co2_saved_kg,
-            h.statistically_tied,
-            h.category,
-            h.category_rank,
-            h.savings_kwh_per_m2,
-        )
+    __slots__ = ()
 
 
 @dataclass(frozen=True)
 class CityOut:
-    """The contest as a whole: participants, those with enough data, energy saved so far [kWh]."""
+    """The contest as a whole: participants, those with enough data, energy saved so far [kWh]
+    (``contest.domain.CityFigures`` with its shares)."""
 
     participants: int
     ranked: int
@@ -233,18 +185,9 @@ class LeaderboardOut:
             contest=ContestOut.from_info(v.contest, season),
             as_of=v.as_of,
             competition_days_elapsed=v.competition_days_elapsed,
-            city=CityOut(
-                v.city.participants,
-                v.city.ranked,
-                v.city.ranked_fraction,
-                v.city.teams,
-                v.city.savings_kwh,
-                v.city.savings_fraction,
-                v.city.co2_saved_kg,
-                v.city.baseline_ready,
-            ),
-            teams=[TeamOut.from_standing(t) for t in v.teams],
-            households=[HouseholdOut.from_standing(h) for h in households[offset : offset + limit]],
+            city=shape(v.city, CityOut),
+            teams=shape(v.teams, list[TeamOut]),
+            households=shape(households[offset : offset + limit], list[HouseholdOut]),
             households_total=len(households),
             offset=offset,
             limit=limit,

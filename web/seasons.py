@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from contest.domain import HouseholdStanding, LeaderboardView, TeamStanding
 from contest.season import ANNOUNCED, ARCHIVED, CLOSING, FROZEN, PROVISIONAL, RUNNING, Season
-from web.i18n import TEXTS, fmt_date, fmt_datetime
+from web.catalog import TEXTS
+from web.i18n import fmt_date, fmt_datetime
 
 
 @dataclass(frozen=True, slots=True)

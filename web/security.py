@@ -90,4 +90,4 @@ def refuse_nul_in_path(request: Request[Any, Any, Any]) -> None:
     """No address holds a NUL character (``%00``), and PostgreSQL refuses it in a query: not found,
     before any handler asks the database with it."""
     if "\x00" in request.scope["path"]:
-        raise NotFoundError("Seite nicht gefunden / page not found", key="http.not_found")
+        raise NotFoundError("page not found", key="http.not_found")

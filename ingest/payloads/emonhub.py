@@ -30,8 +30,19 @@ from .common import (
     unit_factor,
 )
 
-TOPIC_PATTERN = r"^(?:emon/([^/]+)(?:/([^/]+))?|emonhub/rx/([^/]+)/values)$"
-_TOPIC = re.compile(TOPIC_PATTERN)
+#: emonhub's default MQTT ``basetopic`` (``emon/``; an installation may choose another).
+DEFAULT_BASE_TOPIC = "emon"
+
+
+def topic_pattern(base_topic: str = DEFAULT_BASE_TOPIC) -> str:
+    """``<base>/<node>`` (JSON), ``<base>/<node>/<input>`` (bare value), legacy ``emonhub/rx/<node>/values``."""
+    return rf"^(?:{re.escape(base_topic)}/([^/]+)(?:/([^/]+))?|emonhub/rx/([^/]+)/values)$"
+
+
+@lru_cache(maxsize=16)
+def _topic_regex(base_topic: str) -> re.Pattern[str]:
+    return re.compile(topic_pattern(base_topic))
+
 
 # emonTx4/emonPi2/emonTx3-CM firmware: E1..E12 are the cumulative energy of the CT channels [Wh]
 # (emonhub node decoders: "units = ...,Wh,Wh,..."); P1..P12 are power [W].
@@ -43,8 +54,8 @@ ROLE_NO_UNIT = "no_unit"
 
 
 @lru_cache(maxsize=4096)
-def _route(topic: str) -> tuple[str, str | None, bool] | None:
-    match = _TOPIC.match(topic)
+def _route(topic: str, base_topic: str) -> tuple[str, str | None, bool] | None:
+    match = _topic_regex(base_topic).match(topic)
     if match is None:
         return None
     if match.group(3) is not None:
@@ -73,6 +84,7 @@ def parse_emonhub(
     tz: str = DEFAULT_TZ,
     received_at: datetime | None = None,
     gas: GasFactors = DEFAULT_GAS,
+    base_topic: str = DEFAULT_BASE_TOPIC,
 ) -> list[DeviceReading]:
     """Energy registers of an emonhub message [Wh/kWh → kWh].
 
@@ -80,8 +92,9 @@ def parse_emonhub(
     Which inputs are energy, and in which unit, is read from the name: ``E<n>`` is Wh, names with
     ``kwh``/``wh`` words are kWh/Wh; power names (``P1``, ``power1``, ``vrms``) raise "mqtt.power_only";
     any other bare number raises "mqtt.no_unit". Time: the JSON ``time`` [epoch s]; bare values have none.
+    base_topic: the installation's emonhub ``basetopic`` (the format table binds the worker's setting)
     """
-    route = _route(topic)
+    route = _route(topic, base_topic)
     if route is None:
         raise refuse(f"topic {topic!r} is not an emonhub topic", KEY_UNKNOWN_TOPIC)
     node, key, legacy = route

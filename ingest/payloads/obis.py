@@ -236,14 +236,23 @@ def parse_obis_telegram(
 
 
 # --- vzlogger ----------------------------------------------------------------------------------
-#: ``vzlogger[/...]/<channel name>/{raw|agg|id|uuid}`` (default prefix ``vzlogger/``, example ``vzlogger/data``).
-VZLOGGER_TOPIC_PATTERN = r"^(vzlogger(?:/[^/]+)*?)/([^/]+)/(raw|agg|id|uuid)$"
-_VZ_TOPIC = re.compile(VZLOGGER_TOPIC_PATTERN)
+#: vzlogger's default ``mqtt.topic`` (an installation may choose another).
+DEFAULT_VZLOGGER_TOPIC = "vzlogger"
+
+
+def vzlogger_topic_pattern(prefix: str = DEFAULT_VZLOGGER_TOPIC) -> str:
+    """``<prefix>[/...]/<channel name>/{raw|agg|id|uuid}`` (example ``vzlogger/data/chn0/agg``)."""
+    return rf"^({re.escape(prefix)}(?:/[^/]+)*?)/([^/]+)/(raw|agg|id|uuid)$"
+
+
+@lru_cache(maxsize=16)
+def _vz_topic(prefix: str) -> re.Pattern[str]:
+    return re.compile(vzlogger_topic_pattern(prefix))
 
 
 @lru_cache(maxsize=4096)
-def _vz_route(topic: str) -> tuple[str, str, str] | None:
-    match = _VZ_TOPIC.match(topic)
+def _vz_route(topic: str, prefix: str) -> tuple[str, str, str] | None:
+    match = _vz_topic(prefix).match(topic)
     if match is None:
         return None
     return match.group(1), match.group(2), match.group(3)
@@ -256,6 +265,7 @@ def parse_vzlogger(
     tz: str = DEFAULT_TZ,
     received_at: datetime | None = None,
     gas: GasFactors = DEFAULT_GAS,
+    prefix: str = DEFAULT_VZLOGGER_TOPIC,
 ) -> list[DeviceReading]:
     """A vzlogger channel value: bare ``38118.691500`` or ``{"timestamp": <epoch ms>, "value": ...}``.
 
@@ -263,8 +273,9 @@ def parse_vzlogger(
     vzlogger sends no unit and no OBIS code with values (the code comes once on ``.../id``): a value
     is read as a kWh register unless the channel name says Wh, power (``..._leistung``, ``power``) or
     a daily total. Time: ``timestamp`` [ms] when present. ``id`` and ``uuid`` announcements return [].
+    prefix: the installation's vzlogger ``mqtt.topic`` (the format table binds the worker's setting)
     """
-    route = _vz_route(topic)
+    route = _vz_route(topic, prefix)
     if route is None:
         raise refuse(f"topic {topic!r} is not a vzlogger channel topic", KEY_UNKNOWN_TOPIC)
     device, name, leaf = route

@@ -3,6 +3,7 @@ describe a sensor and carry no reading) and availability/LWT messages (ignored).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from contest.readings import DeviceReading
@@ -10,8 +11,14 @@ from contest.units import DEFAULT_GAS, GasFactors
 
 from .common import DEFAULT_TZ, KEY_NOT_A_PAYLOAD, KEY_UNKNOWN_TOPIC, refuse
 
-HA_TOPIC_PATTERN = r"^homeassistant/.+$"
-AVAILABILITY_TOPIC_PATTERN = r"^.+/(?:online|LWT|status|availability|connected)$"
+#: Home Assistant's default MQTT ``discovery_prefix`` (an installation may choose another).
+DEFAULT_DISCOVERY_PREFIX = "homeassistant"
+
+
+def ha_topic_pattern(prefix: str = DEFAULT_DISCOVERY_PREFIX) -> str:
+    """Every topic below the discovery prefix (configs, and Home Assistant's own ``<prefix>/status``)."""
+    return rf"^{re.escape(prefix)}/.+$"
+
 
 #: Keys of a discovery config, in full and abbreviated form (``stat_t``, ``uniq_id``, ...).
 _DISCOVERY_TOPIC_KEYS = frozenset({"state_topic", "stat_t", "json_attributes_topic", "json_attr_t", "~"})
@@ -55,19 +62,23 @@ def parse_ha_discovery(
     tz: str = DEFAULT_TZ,
     received_at: datetime | None = None,
     gas: GasFactors = DEFAULT_GAS,
+    prefix: str = DEFAULT_DISCOVERY_PREFIX,
 ) -> list[DeviceReading]:
     """Refuse ``homeassistant/<component>/<id>/config`` (and discovery-shaped JSON anywhere): a config
     names a state topic and a unit, it carries no reading. ``homeassistant/status`` (HA's own
-    birth/will message) returns []."""
-    if topic == "homeassistant/status":
+    birth/will message) returns [].
+
+    prefix: the installation's discovery prefix (the format table binds the worker's setting)
+    """
+    if topic == f"{prefix}/status":
         return []
-    if topic.endswith("/config") or not topic.startswith("homeassistant/"):
+    if topic.endswith("/config") or not topic.startswith(f"{prefix}/"):
         raise refuse(
             "Home Assistant discovery config: it describes a sensor (state topic, unit) and carries no "
             "reading; subscribe to the device's state topic instead",
             KEY_NOT_A_PAYLOAD,
         )
-    raise refuse(f"topic {topic!r} under homeassistant/ is not a device payload", KEY_UNKNOWN_TOPIC)
+    raise refuse(f"topic {topic!r} under {prefix}/ is not a device payload", KEY_UNKNOWN_TOPIC)
 
 
 def parse_availability(

@@ -24,9 +24,15 @@ from .common import (
     refuse,
 )
 
-#: The base topic is configurable; installs keep the ``zigbee2mqtt`` stem (``zigbee2mqttcc1352``).
-TOPIC_PATTERN = r"^(zigbee2mqtt[^/]*)/(.+)$"
-_TOPIC = re.compile(TOPIC_PATTERN)
+#: Zigbee2MQTT's own default ``mqtt.base_topic``; an installation may choose another (one level or
+#: several, e.g. ``zigbee2mqttcc1352`` or ``haus/zigbee``): the worker's setting says which.
+DEFAULT_BASE_TOPIC = "zigbee2mqtt"
+
+
+def topic_pattern(base_topic: str = DEFAULT_BASE_TOPIC) -> str:
+    """The topics of an installation with this base topic: ``<base>/<friendly name>[/<attribute>]``."""
+    return rf"^({re.escape(base_topic)})/(.+)$"
+
 
 # Zigbee2MQTT exposes metering as kWh registers.
 _ENERGY_KEYS = (("energy", DIRECTION_IMPORT), ("produced_energy", DIRECTION_EXPORT))
@@ -37,12 +43,17 @@ _ELECTRICAL_KEYS = frozenset(
 _SILENT_LEAVES = frozenset({"availability", "set", "get"})
 
 
+@lru_cache(maxsize=16)
+def _topic_regex(base_topic: str) -> re.Pattern[str]:
+    return re.compile(topic_pattern(base_topic))
+
+
 @lru_cache(maxsize=4096)
-def _route(topic: str) -> tuple[str, str | None] | None:
+def _route(topic: str, base_topic: str) -> tuple[str, str | None] | None:
     """(rest after the base topic, last level) or None for bridge topics and commands."""
-    match = _TOPIC.match(topic)
+    match = _topic_regex(base_topic).match(topic)
     if match is None:
-        raise refuse(f"topic {topic!r} is not a Zigbee2MQTT topic", KEY_UNKNOWN_TOPIC)
+        raise refuse(f"topic {topic!r} is not a Zigbee2MQTT topic below {base_topic!r}", KEY_UNKNOWN_TOPIC)
     rest = match.group(2)
     if rest == "bridge" or rest.startswith("bridge/"):
         return None
@@ -59,8 +70,11 @@ def parse_zigbee2mqtt(
     tz: str = DEFAULT_TZ,
     received_at: datetime | None = None,
     gas: GasFactors = DEFAULT_GAS,
+    base_topic: str = DEFAULT_BASE_TOPIC,
 ) -> list[DeviceReading]:
     """The ``energy`` register [kWh] of a Zigbee2MQTT device message (``produced_energy``: export).
+
+    base_topic: the installation's ``mqtt.base_topic`` (the format table binds the worker's setting)
 
     device: the friendly name (may contain ``/``); channel: ``energy`` / ``produced_energy``.
     Time: ``last_seen`` (ISO with offset, or epoch ms) when the install enables it, else None.
@@ -68,7 +82,7 @@ def parse_zigbee2mqtt(
     "mqtt.no_energy". Attribute mode: ``.../energy`` is read; power attributes raise "mqtt.power_only";
     other attributes (state, linkquality, settings) return []. bridge/*, availability, set/get return [].
     """
-    route = _route(topic)
+    route = _route(topic, base_topic)
     if route is None:
         return []
     rest, leaf = route

@@ -13,17 +13,21 @@ from sqlalchemy import func, select
 
 from contest.absences import MAX_ABSENCE_DAYS, AbsenceService
 from contest.config import parse_contest_config, read_contest_config
+from contest.contests import ContestService
 from contest.db import Database
+from contest.domain import AbsenceInfo
 from contest.errors import ConfigError, NotFoundError
+from contest.households import HouseholdService
+from contest.leaderboards import LeaderboardService
 from contest.models import Absence, Household
 from contest.publishing import PublishingService
-from contest.services import ContestService, HouseholdDataService, HouseholdService, LeaderboardService
 from contest.settings import WebSettings
 from ingest.importer import CsvImporter
 from tests.integration.contest_fixture import AS_OF, BERLIN, CONTEST_TOML, DAYS, write_contest_files
 from tests.integration.test_portal import Portal
 from tests.servers import live_server
 from web.app import create_app
+from web.i18n import error_text
 
 HOLIDAY = (dt.date(2026, 1, 14), dt.date(2026, 1, 16))
 
@@ -43,7 +47,8 @@ def hourly_with_holiday() -> str:
 def contest_db(db: Database, tmp_path: Path) -> Database:
     files = write_contest_files(tmp_path / "files")
     files["B"].write_text(hourly_with_holiday(), encoding="utf-8")
-    ContestService(db).setup(read_contest_config(files["toml"]))
+    with db.session() as session:
+        ContestService(session).setup(read_contest_config(files["toml"]))
     for meter in "ABCDE":
         CsvImporter(db).import_file(files[meter], meter)
     return db
@@ -55,7 +60,8 @@ def _household_id(db: Database, pseudonym: str) -> int:
 
 
 def _biene(db: Database) -> dict[str, object]:
-    board = LeaderboardService(db, clock=lambda: AS_OF).leaderboard("test-2026", public_only=False)
+    with db.session() as session:
+        board = LeaderboardService(session, clock=lambda: AS_OF).leaderboard("test-2026", public_only=False)
     row = next(h for h in board.households if h.pseudonym == "Biene")
     return {"rank": row.rank, "fraction": row.savings_fraction, "kwh": row.savings_kwh}
 
@@ -66,19 +72,41 @@ def test_a_declared_holiday_drops_out_of_the_score(contest_db: Database) -> None
     before = _biene(contest_db)
     assert before == {"rank": 1, "fraction": pytest.approx(0.25), "kwh": pytest.approx(30.0)}
     biene = _household_id(contest_db, "Biene")
-    AbsenceService(contest_db).add(biene, *HOLIDAY, note="Skiurlaub")
+    with contest_db.session() as session:
+        AbsenceService(session).add(biene, *HOLIDAY, note="Skiurlaub")
     # With it: 7 days count, expected 7 x 12 = 84 kWh, actual 84 kWh, savings 0 -> behind A, C and E.
     after = _biene(contest_db)
     assert after == {"rank": 4, "fraction": pytest.approx(0.0), "kwh": pytest.approx(0.0)}
     # Removing it restores the first result.
-    (absence,) = AbsenceService(contest_db).of_household(biene)
+    with contest_db.session() as session:
+        (absence,) = AbsenceService(session).of_household(biene)
     assert (absence.days, absence.note) == (3, "Skiurlaub")
-    AbsenceService(contest_db).remove(biene, absence.id)
+    with contest_db.session() as session:
+        AbsenceService(session).remove(biene, absence.id)
     assert _biene(contest_db) == before
 
 
+class _Absences:
+    """The household's absence requests, each in its own transaction (as the portal makes them)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def add(self, household_id: int, first: dt.date, last: dt.date, note: str | None = None) -> AbsenceInfo:
+        with self.db.session() as session:
+            return AbsenceService(session).add(household_id, first, last, note)
+
+    def remove(self, household_id: int, absence_id: int) -> None:
+        with self.db.session() as session:
+            AbsenceService(session).remove(household_id, absence_id)
+
+    def of_household(self, household_id: int) -> list[AbsenceInfo]:
+        with self.db.session() as session:
+            return AbsenceService(session).of_household(household_id)
+
+
 def test_refused_absences_say_why(contest_db: Database) -> None:
-    absences = AbsenceService(contest_db)
+    absences = _Absences(contest_db)
     amsel = _household_id(contest_db, "Amsel")
     jan = dt.date(2026, 1, 1)
     cases = {
@@ -91,9 +119,11 @@ def test_refused_absences_say_why(contest_db: Database) -> None:
             absences.add(amsel, first, last)
         assert refused.value.key == f"absence.{key}"
     absences.add(amsel, dt.date(2026, 1, 12), dt.date(2026, 1, 13))
-    with pytest.raises(ConfigError, match=r"12\.01\.2026") as overlap:
+    with pytest.raises(ConfigError, match=r"2026-01-12") as overlap:
         absences.add(amsel, dt.date(2026, 1, 13), dt.date(2026, 1, 15))
     assert overlap.value.key == "absence.overlap"
+    # The household reads which absence it clashes with, in its language (the web's catalog).
+    assert "12.01.2026" in error_text(overlap.value, "de") and "2026-01-12" in error_text(overlap.value, "en")
     with pytest.raises(ConfigError) as bad_note:
         absences.add(amsel, dt.date(2026, 1, 20), dt.date(2026, 1, 20), note="x\x00y")
     assert bad_note.value.key == "absence.note"
@@ -114,19 +144,23 @@ def test_refused_absences_say_why(contest_db: Database) -> None:
 
 def test_absences_are_in_the_household_export_and_go_with_its_deletion(contest_db: Database) -> None:
     biene = _household_id(contest_db, "Biene")
-    AbsenceService(contest_db).add(biene, *HOLIDAY)
-    data = HouseholdDataService(contest_db).export(biene)
+    with contest_db.session() as session:
+        AbsenceService(session).add(biene, *HOLIDAY)
+    with contest_db.session() as session:
+        data = HouseholdService(session).export(biene)
     assert data["absences"] == [{"first_day": "2026-01-14", "last_day": "2026-01-16", "note": None}]
-    HouseholdDataService(contest_db).delete(biene)
+    with contest_db.session() as session:
+        HouseholdService(session).delete(biene)
     with contest_db.session() as session:
         assert session.scalar(select(func.count()).select_from(Absence)) == 0
 
 
 @pytest.fixture
 def portal_url(contest_db: Database, tmp_path: Path) -> Iterator[tuple[str, str, str]]:
-    households = HouseholdService(contest_db)
-    code_b = households.issue_access_code(households.find("test-2026", "Biene").id)[1]
-    code_a = households.issue_access_code(households.find("test-2026", "Amsel").id)[1]
+    with contest_db.session() as session:
+        households = HouseholdService(session)
+        code_b = households.issue_access_code(households.find("test-2026", "Biene").id)[1]
+        code_a = households.issue_access_code(households.find("test-2026", "Amsel").id)[1]
     web = WebSettings(secret_key="test-secret", upload_dir=str(tmp_path / "up"))
     publishing = PublishingService(contest_db, clock=lambda: AS_OF, cache_ttl_s=0.0)
     app = create_app(contest_db, web, clock=lambda: AS_OF, publishing=publishing)
@@ -152,11 +186,12 @@ def test_a_household_enters_and_removes_its_absence_in_the_portal(
     publishing.publish("test-2026", reason="test")
     assert publishing.standing("test-2026", _household_id(contest_db, "Biene")).savings_fraction == 0.0
     publishing.close()
-    # Mistakes get a message in the household's language, and nothing is stored.
+    # Mistakes get a message in the household's language (only that one), and nothing is stored.
     wrong = p.post("/portal/absences?lang=en", data={"first_day": "2026-01-20", "last_day": "2026-01-18"})
     assert wrong.status_code == 422 and "The end is before the start" in wrong.text
-    garbage = p.post("/portal/absences", data={"first_day": "morgen", "last_day": "2026-01-18"})
-    assert garbage.status_code == 422 and "kein Datum" in garbage.text
+    assert "Das Ende liegt vor dem Beginn" not in wrong.text
+    garbage = p.post("/portal/absences?lang=de", data={"first_day": "morgen", "last_day": "2026-01-18"})
+    assert garbage.status_code == 422 and "kein Datum" in garbage.text and "not a date" not in garbage.text
     # Another household neither sees nor removes it.
     other = Portal(url)
     assert "absence-list" not in other.login(code_a).text  # its own list is empty
@@ -171,15 +206,18 @@ def test_peer_benchmark_facts_from_the_contest_file_and_the_portal(db: Database,
     toml = CONTEST_TOML.replace(
         'pseudonym = "Amsel"', 'pseudonym = "Amsel"\nbuilding_type = "house"\nelectric_hot_water = true'
     )
-    ContestService(db).setup(parse_contest_config(toml))
-    amsel = HouseholdService(db).get(_household_id(db, "Amsel"))
+    with db.session() as session:
+        ContestService(session).setup(parse_contest_config(toml))
+    with db.session() as session:
+        amsel = HouseholdService(session).get(_household_id(db, "Amsel"))
     assert (amsel.building_type, amsel.electric_hot_water) == ("house", True)
     with pytest.raises(ConfigError, match="building_type"):
         parse_contest_config(toml.replace('"house"', '"castle"'))
     # The household corrects them in its settings (and can say "not stated").
     web = WebSettings(secret_key="test-secret", upload_dir=str(tmp_path / "up"))
-    households = HouseholdService(db)
-    code = households.issue_access_code(households.find("test-2026", "Amsel").id)[1]
+    with db.session() as session:
+        households = HouseholdService(session)
+        code = households.issue_access_code(households.find("test-2026", "Amsel").id)[1]
     with live_server(create_app(db, web, clock=lambda: AS_OF)) as url:
         p = Portal(url)
         p.login(code)
@@ -189,5 +227,6 @@ def test_peer_benchmark_facts_from_the_contest_file_and_the_portal(db: Database,
         assert '<option value="flat" selected>' in page
         bad = p.post("/portal/settings", data={**form, "building_type": "castle"})
         assert bad.status_code == 422
-    amsel = HouseholdService(db).get(amsel.id)
+    with db.session() as session:
+        amsel = HouseholdService(session).get(amsel.id)
     assert (amsel.building_type, amsel.electric_hot_water) == ("flat", None)

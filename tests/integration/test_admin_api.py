@@ -16,14 +16,16 @@ import pytest
 from litestar.testing import TestClient
 
 from contest.absences import AbsenceService
-from contest.admin import StaffService
 from contest.config import read_contest_config
+from contest.contests import ContestService
 from contest.db import Database
+from contest.households import HouseholdService
 from contest.models import LeaderboardSnapshot
-from contest.services import ContestService, HouseholdService, ReadingService
 from contest.settings import MqttSettings, WebSettings
+from contest.staff import StaffService
 from ingest.importer import CsvImporter
 from ingest.mqtt_worker import Message, MqttWorker
+from tests import stored as readback
 from tests.integration.contest_fixture import AS_OF, DAYS, write_contest_files
 from tests.servers import live_server
 from web.app import create_app
@@ -48,10 +50,12 @@ class Admin:
 @pytest.fixture
 def admin(db: Database, tmp_path: Path) -> Iterator[Admin]:
     files = write_contest_files(tmp_path / "files")
-    ContestService(db).setup(read_contest_config(files["toml"]))
+    with db.session() as session:
+        ContestService(session).setup(read_contest_config(files["toml"]))
     for meter in "ABCDE":
         CsvImporter(db).import_file(files[meter], meter)
-    token = StaffService(db).create_token("stadt-team")
+    with db.session() as session:
+        token = StaffService(session).create_token("stadt-team")
     web = WebSettings(secret_key="admin-api-test", upload_dir=str(tmp_path / "up"))
     with live_server(create_app(db, web, clock=lambda: AS_OF, importer=CsvImporter(db))) as url:
         client = httpx.Client(
@@ -111,7 +115,10 @@ def test_every_admin_endpoint_answers_401_without_a_valid_token(admin: Admin) ->
 
 def test_staff_see_the_absences_a_household_declared(admin: Admin) -> None:
     biene = admin.ids()["Biene"]
-    declared = AbsenceService(admin.db).add(biene, dt.date(2026, 1, 14), dt.date(2026, 1, 16), note="Urlaub")
+    with admin.db.session() as session:
+        declared = AbsenceService(session).add(
+            biene, dt.date(2026, 1, 14), dt.date(2026, 1, 16), note="Urlaub"
+        )
     assert admin.client.get(f"/households/{biene}/absences").json() == [
         {"id": declared.id, "first_day": "2026-01-14", "last_day": "2026-01-16", "days": 3, "note": "Urlaub"}
     ]
@@ -125,8 +132,8 @@ def test_a_contest_shows_status_teams_size_and_settings(admin: Admin) -> None:
     assert contest["status"] == "running" and contest["closed_at"] is None
     assert contest["households"] == 5
     assert [(t["name"], t["households"]) for t in contest["teams"]] == [("Nordviertel", 3)]
-    assert contest["scoring"]["min_coverage_fraction"] == 0.8
-    assert contest["scoring"]["min_team_members"] == 3
+    assert contest["rules"]["scoring"]["min_coverage_fraction"] == 0.8
+    assert contest["rules"]["scoring"]["min_team_members"] == 3
     assert contest["competition"] == {"start": "2026-01-11", "end": "2026-01-31"}
     assert [c["slug"] for c in admin.client.get("/contests").json()] == [SLUG]
     _error(admin.client.get("/contests/no-such-contest"), 404)
@@ -155,17 +162,61 @@ def test_staff_fetch_a_contests_config_edit_it_and_post_it_back(admin: Admin) ->
     assert posted.status_code == 201, posted.text
     assert posted.json()["name"] == "Testwettbewerb 2026 (verlängert)"
     assert posted.json()["competition"]["end"] == "2026-02-28"
-    assert posted.json()["scoring"]["spec"]["excluded_days"] == ["2026-01-15"]
+    assert posted.json()["rules"]["scoring"]["excluded_days"] == ["2026-01-15"]
 
     # What comes back is what was posted: fetch, edit, post back is a round trip that loses nothing.
     assert admin.client.get(f"/contests/{SLUG}/config").json() == config
     assert admin.client.get(f"/contests/{SLUG}").json()["households"] == 5  # nothing deleted
-    assert ReadingService(admin.db).count_readings("A") > 0
+    assert readback.count_readings(admin.db, "A") > 0
 
     broken = json.loads(json.dumps(config))
     broken["contest"]["baseline"]["end"] = "2026-03-01"  # after the competition starts
     _error(admin.client.post("/contests", json=broken), 400)
     _error(admin.client.post("/contests", json={"contest": []}), 400)
+
+
+def test_staff_read_and_replace_a_contests_rules_with_their_schema(admin: Admin) -> None:
+    rules = admin.client.get(f"/contests/{SLUG}/rules").json()
+    assert rules["scoring"]["method"] == "prior_period_mean"
+    assert rules["scoring"]["min_coverage_fraction"] == 0.8 and rules["privacy"]["min_team_size_public"] == 3
+    assert rules == admin.client.get(f"/contests/{SLUG}").json()["rules"]
+
+    rules["scoring"]["team_aggregation"] = "median"
+    rules["scoring"]["excluded_days"] = ["2026-01-20"]
+    rules["co2"] = {"electricity_kg_per_kwh": 0.5}  # keys left out take their defaults
+    stored = admin.client.put(f"/contests/{SLUG}/rules", json=rules)
+    assert stored.status_code == 200, stored.text
+    assert stored.json()["co2"] == {
+        "electricity_kg_per_kwh": 0.5,
+        "gas_kg_per_kwh": 0.182,
+        "heat_kg_per_kwh": None,
+    }
+    assert admin.client.get(f"/contests/{SLUG}/rules").json() == stored.json()
+    # The contest file's structure carries the same tables, and scoring uses them.
+    config = admin.client.get(f"/contests/{SLUG}/config").json()
+    assert (config["scoring"], config["co2"], config["privacy"]) == (
+        stored.json()["scoring"],
+        stored.json()["co2"],
+        stored.json()["privacy"],
+    )
+    with admin.db.session() as session:
+        scoring = ContestService(session).get(SLUG).scoring_rules()
+    assert scoring.team_aggregation == "median" and scoring.excluded_days == (dt.date(2026, 1, 20),)
+
+    # Wrong rules are refused with the field named (the schema's bounds in ``extra``, scoring's checks in
+    # ``detail``), and nothing is stored.
+    for change, named in (
+        ({"scoring": {"min_coverage_fraction": 1.5}}, "min_coverage_fraction"),
+        ({"scoring": {"min_coverage_fracton": 0.5}}, "min_coverage_fracton"),
+        ({"privacy": {"min_team_size_public": 0}}, "min_team_size_public"),
+        ({"scoring": {"method": "astrology"}}, "baseline method must be one of"),
+        # 52 weeks back from the competition lies before the 10-day baseline period
+        ({"scoring": {"method": "prior_year_same_period"}}, "prior-year baseline"),
+    ):
+        assert named in json.dumps(_error(admin.client.put(f"/contests/{SLUG}/rules", json=change), 400))
+    assert admin.client.get(f"/contests/{SLUG}/rules").json() == stored.json()
+    _error(admin.client.put("/contests/no-such-contest/rules", json={}), 404)
+    _error(admin.client.get("/contests/no-such-contest/rules"), 404)
 
 
 def test_teams_are_listed_created_and_renamed(admin: Admin) -> None:
@@ -265,7 +316,8 @@ def test_a_reissued_access_code_signs_in_and_the_old_one_no_longer_does(admin: A
     assert second["access_code"] != old_code
     assert sign_in(second["access_code"]) == 302
     assert sign_in(old_code) == 403
-    assert HouseholdService(admin.db).authenticate(second["access_code"]).id == ids["Biene"]
+    with admin.db.session() as session:
+        assert HouseholdService(session).authenticate(second["access_code"]).id == ids["Biene"]
     listed = {h["pseudonym"]: h for h in admin.client.get(f"/contests/{SLUG}/households").json()}
     assert listed["Biene"]["has_access_code"] is True and listed["Amsel"]["has_access_code"] is False
     assert old_code not in admin.client.get(f"/households/{ids['Biene']}").text
@@ -286,11 +338,11 @@ def test_adding_and_deleting_a_household_with_its_data(admin: Admin) -> None:
     )
 
     ids = admin.ids()
-    assert ReadingService(admin.db).count_readings("D") > 0
+    assert readback.count_readings(admin.db, "D") > 0
     deleted = admin.client.delete(f"/households/{ids['Dachs']}")
     assert deleted.status_code == 204, deleted.text
     assert "Dachs" not in admin.ids()
-    assert ReadingService(admin.db).count_readings("D") == 0
+    assert readback.count_readings(admin.db, "D") == 0
     _error(admin.client.get(f"/households/{ids['Dachs']}"), 404)
     _error(admin.client.delete(f"/households/{ids['Dachs']}"), 404)
     assert admin.client.get(f"/contests/{SLUG}").json()["households"] == 5  # Kranich in, Dachs out
@@ -313,7 +365,8 @@ def test_adding_a_household_that_exists_is_refused_and_changes_nothing(admin: Ad
     assert admin.client.get(f"/households/{amsel}").json() == before
     assert (before["persons"], before["public"], before["living_area_m2"]) == (2, True, 80.0)
     assert before["building_type"] == "house" and before["meters"] == ["A"]
-    assert HouseholdService(admin.db).authenticate(code).id == amsel  # the code given out still works
+    with admin.db.session() as session:
+        assert HouseholdService(session).authenticate(code).id == amsel  # the code given out still works
     assert len(admin.ids()) == 5
 
 
@@ -411,15 +464,15 @@ def test_a_device_is_bound_listed_and_unbound_and_its_messages_are_then_rejected
             [Message("contest/zaehler-e/reading", payload, 1, 0, now)]
         )
 
-    before = ReadingService(admin.db).count_readings("E")
+    before = readback.count_readings(admin.db, "E")
     deliver(500.0)
-    assert ReadingService(admin.db).count_readings("E") == before + 1
+    assert readback.count_readings(admin.db, "E") == before + 1
 
     unbound = admin.client.delete("/meters/E/bindings", params={"device": "zaehler-e"})
     assert unbound.status_code == 204, unbound.text
     assert admin.client.get("/meters/E/bindings").json() == []
     deliver(501.0)
-    assert ReadingService(admin.db).count_readings("E") == before + 1
+    assert readback.count_readings(admin.db, "E") == before + 1
     rejected = admin.client.get("/rejected", params={"source": "mqtt", "key": "mqtt.unbound_device"}).json()
     assert len(rejected) == 1 and rejected[0]["topic"] == "contest/zaehler-e/reading"
     assert "501.0" in rejected[0]["raw"]
@@ -476,7 +529,7 @@ def test_staff_see_each_meters_last_message_rejections_and_devices_without_a_bin
         (True, "lesekopf-e"),
     ]
     assert meter["series"][1]["starts_at"] == meter["series"][0]["ends_at"]
-    assert ReadingService(admin.db).count_readings("E") == len(DAYS) + 2
+    assert readback.count_readings(admin.db, "E") == len(DAYS) + 2
     seen = admin.client.get("/devices/last-seen", params={"device": "lesekopf-e"}).json()
     assert [(m["channel"], m["meter"]) for m in seen] == [("1.8.0", "E")]
     assert admin.client.get("/devices/last-seen", params={"device": "nie-gesehen"}).json() == []
@@ -574,6 +627,7 @@ def test_every_admin_endpoint_is_in_the_openapi_schema_with_typed_shapes(admin: 
     expected = {
         "/api/admin/contests/{slug}": ["get"],
         "/api/admin/contests/{slug}/config": ["get"],
+        "/api/admin/contests/{slug}/rules": ["get", "put"],
         "/api/admin/contests/{slug}/teams": ["get", "post"],
         "/api/admin/contests/{slug}/teams/{team_id}": ["patch"],
         "/api/admin/contests/{slug}/households": ["get", "post"],
@@ -602,7 +656,13 @@ def test_every_admin_endpoint_is_in_the_openapi_schema_with_typed_shapes(admin: 
         "FindingsOut",
         "SnapshotOut",
         "RejectedItem",
+        "ContestRules",
+        "ScoringChoices",
     ):
         assert name in schemas, name
+    # The rules have a real schema (bounds and descriptions), not a free-form object.
+    coverage = schemas["ScoringChoices"]["properties"]["min_coverage_fraction"]
+    assert (coverage["exclusiveMinimum"], coverage["maximum"], coverage["default"]) == (0.0, 1.0, 0.8)
+    assert "prior_year_same_period" in schemas["ScoringChoices"]["properties"]["method"]["description"]
     assert "404" in paths["/api/admin/households/{household_id}"]["patch"]["responses"]
     assert "/admin" not in paths  # the page is not part of the API

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from contest.admin import StaffService
 from contest.config import read_contest_config
+from contest.contests import ContestService
 from contest.db import Database
-from contest.services import ContestService, HouseholdService
+from contest.households import HouseholdService
+from contest.staff import StaffService
 from ingest.importer import CsvImporter
 from tests.integration.contest_fixture import AS_OF, write_contest_files
 from tests.servers import live_server
@@ -27,10 +28,12 @@ pytestmark = pytest.mark.browser
 def site(tmp_path: Path) -> Iterator[tuple[str, str, Database]]:
     db = Database(f"sqlite:///{tmp_path / 'admin-page.sqlite3'}")
     files = write_contest_files(tmp_path / "files")
-    ContestService(db).setup(read_contest_config(files["toml"]))
+    with db.session() as session:
+        ContestService(session).setup(read_contest_config(files["toml"]))
     for meter in "ABCDE":
         CsvImporter(db).import_file(files[meter], meter)
-    token = StaffService(db).create_token("stadt-team")
+    with db.session() as session:
+        token = StaffService(session).create_token("stadt-team")
     with live_server(create_app(db, clock=lambda: AS_OF)) as url:
         yield url, token, db
     db.dispose()
@@ -109,7 +112,8 @@ def test_staff_sign_in_see_households_publish_and_see_the_new_snapshot(
         page.wait_for_selector("#new-code:not([hidden])")
         code = page.locator("#new-code-value").inner_text()
         assert re.fullmatch(r"[A-Z0-9]{4}(-[A-Z0-9]{4}){3}", code)
-        assert HouseholdService(db).authenticate(code).pseudonym == "Biene"
+        with db.session() as session:
+            assert HouseholdService(session).authenticate(code).pseudonym == "Biene"
 
         # Still signed in after a reload (same tab); English on request.
         page.goto(f"{url}/admin?lang=en")

@@ -11,11 +11,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from contest.admin import StaffService
 from contest.config import read_contest_config
+from contest.contests import ContestService
 from contest.db import Database
-from contest.services import ContestService, HouseholdService
+from contest.households import HouseholdService
 from contest.settings import WebSettings
+from contest.staff import StaffService
 from ingest.importer import CsvImporter
 from tests.integration.contest_fixture import AS_OF, write_contest_files
 from tests.servers import live_server
@@ -25,12 +26,15 @@ from web.app import create_app
 @pytest.fixture
 def env(db: Database, tmp_path: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
     files = write_contest_files(tmp_path / "files")
-    ContestService(db).setup(read_contest_config(files["toml"]))
+    with db.session() as session:
+        ContestService(session).setup(read_contest_config(files["toml"]))
     for meter in "AB":
         CsvImporter(db).import_file(files[meter], meter)
-    token = StaffService(db).create_token("stadt-team")
-    households = HouseholdService(db)
-    _, code_a = households.issue_access_code(households.find("test-2026", "Amsel").id)
+    with db.session() as session:
+        token = StaffService(session).create_token("stadt-team")
+    with db.session() as session:
+        households = HouseholdService(session)
+        _, code_a = households.issue_access_code(households.find("test-2026", "Amsel").id)
     web = WebSettings(secret_key="admin-test", upload_dir=str(tmp_path / "up"))
     with live_server(create_app(db, web, clock=lambda: AS_OF, importer=CsvImporter(db))) as url:
         yield url, token, {"A": code_a}
@@ -52,7 +56,8 @@ def test_admin_api_needs_a_valid_staff_token(env: tuple[str, str, dict[str, str]
 
         stored = session.execute(text("SELECT token_hash FROM staff_token")).scalar_one()
     assert token not in stored and stored.startswith("sha256:")
-    StaffService(db).revoke("stadt-team")
+    with db.session() as session:
+        StaffService(session).revoke("stadt-team")
     assert (
         httpx.get(f"{url}/api/admin/contests", headers={"Authorization": f"Bearer {token}"}).status_code
         == 401
@@ -77,7 +82,8 @@ def test_staff_create_households_bind_devices_publish_and_export(
     )
     assert created.status_code == 201, created.text
     code = created.json()["access_code"]
-    assert HouseholdService(db).authenticate(code).pseudonym == "Kranich"
+    with db.session() as session:
+        assert HouseholdService(session).authenticate(code).pseudonym == "Kranich"
     bound = httpx.post(f"{url}/api/admin/meters/K-1/bindings", headers=h, json={"device": "tasmota_K1"})
     assert bound.status_code == 201 and bound.json()["meter"] == "K-1"
     snap = httpx.post(f"{url}/api/admin/contests/test-2026/publish", headers=h)

@@ -34,12 +34,12 @@ import pytest
 from litestar.testing import TestClient
 
 from contest.config import parse_contest_config, read_contest_config
+from contest.contests import ContestService
 from contest.db import Database
 from contest.errors import ConfigError
+from contest.leaderboards import LeaderboardService
 from contest.models import LeaderboardSnapshot
 from contest.publishing import PublishingService
-from contest.scoring_spec import rules_kwargs
-from contest.services import ContestService, LeaderboardService
 from ingest.importer import CsvImporter
 from tests.integration.contest_fixture import AS_OF, english_hourly, german_register
 from web.app import create_app
@@ -102,7 +102,8 @@ def contest_toml(category_by: str = "household_size") -> str:
 
 def build_contest(db: Database, directory: Path) -> Database:
     """Set up the contest of the table and import every household's CSV file."""
-    ContestService(db).setup(parse_contest_config(contest_toml()))
+    with db.session() as session:
+        ContestService(session).setup(parse_contest_config(contest_toml()))
     for i, (name, (_p, _pub, base, comp, _area)) in enumerate(HOUSEHOLDS.items()):
         path = directory / f"{name}.csv"
         if name == "Weide":
@@ -129,8 +130,8 @@ def publishing(contest_db: Database) -> Iterator[PublishingService]:
 # --- the contest setting ----------------------------------------------------------------------------
 def test_category_by_household_size_is_a_contest_setting() -> None:
     cfg = parse_contest_config(contest_toml())
-    assert cfg.scoring_spec["category_by"] == "household_size"
-    assert rules_kwargs(cfg.scoring_spec)["category_by"] == "household_size"
+    assert cfg.rules.scoring.category_by == "household_size"
+    assert cfg.scoring_rules().category_by == "household_size"
     with pytest.raises(ConfigError) as info:
         parse_contest_config(contest_toml(category_by="income"))
     assert "category_by must be one of" in str(info.value)
@@ -138,15 +139,15 @@ def test_category_by_household_size_is_a_contest_setting() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     example = re.search(r"```toml\n(.+?)\n```", readme, flags=re.S)
     assert example is not None
-    assert parse_contest_config(example.group(1)).scoring_spec["category_by"] == "household_size"
+    assert parse_contest_config(example.group(1)).rules.scoring.category_by == "household_size"
 
 
 def test_the_demo_contest_ranks_by_household_size_and_has_living_areas(tmp_path: Path) -> None:
-    from contest.demo import generate_demo
+    from cli.demo import generate_demo
 
     demo = generate_demo(tmp_path / "demo", households=8, teams=2)
     cfg = read_contest_config(demo.toml_path)
-    assert cfg.scoring_spec["category_by"] == "household_size"
+    assert cfg.rules.scoring.category_by == "household_size"
     assert all(h.living_area_m2 is not None and h.living_area_m2 > 0 for h in cfg.households)
 
 
@@ -166,7 +167,8 @@ def test_category_ranks_of_the_published_snapshot_are_the_hand_computed_ones(
     assert view.has_living_areas
     assert [h.pseudonym for h in view.in_category("1")] == ["Birke", "Ahorn"]
     # The private household keeps its class rank on the server (its own portal page).
-    staff = LeaderboardService(contest_db).leaderboard(SLUG, AS_OF, public_only=False)
+    with contest_db.session() as session:
+        staff = LeaderboardService(session).leaderboard(SLUG, AS_OF, public_only=False)
     eiche = next(h for h in staff.households if h.pseudonym == "Eiche")
     own = publishing.standing(SLUG, eiche.household_id)
     assert own is not None and (own.category, own.category_rank) == ("1", 2)

@@ -7,12 +7,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from contest.admin import ContestAdminService
-from contest.cli import app
+from cli.main import app
 from contest.db import Database
 from contest.errors import HouseholdNotFound, PermissionDenied
-from contest.publishing import PublishingService
-from contest.services import HouseholdService, update_household_settings
+from contest.households import HouseholdService
 from tests.integration.contest_fixture import CONTEST_TOML, write_contest_files
 
 
@@ -79,7 +77,8 @@ def test_household_add_prints_a_code_that_signs_in(run: CliRunner, tmp_path: Pat
     assert result.exit_code == 0, result.output
     code = next(line for line in result.output.splitlines() if line.startswith("Access code:")).split()[-1]
     db = Database(db_url)
-    info = HouseholdService(db).authenticate(code)
+    with db.session() as session:
+        info = HouseholdService(session).authenticate(code)
     assert (info.pseudonym, info.persons, info.team) == ("Fuchs", 3, "Nordviertel")
     assert [m.external_id for m in info.meters] == ["F-1"]
     db.dispose()
@@ -106,7 +105,8 @@ def test_adding_a_household_that_exists_is_refused_and_changes_nothing(
     assert "contest household code test-2026 'Amsel'" in again.output  # how to get a new code
     assert "Access code" not in again.output
     db = Database(db_url)
-    amsel = HouseholdService(db).authenticate(code)  # the code given out before still signs in
+    with db.session() as session:
+        amsel = HouseholdService(session).authenticate(code)  # the code given out before still signs in
     assert (amsel.pseudonym, amsel.persons, amsel.public_listing) == ("Amsel", 2, True)
     assert (amsel.team, amsel.living_area_m2, amsel.building_type) == ("Nordviertel", 80.0, "house")
     db.dispose()
@@ -125,11 +125,12 @@ def test_household_code_gives_a_new_code_and_the_old_one_stops_working(
     old, new = _code_of(first.output), _code_of(second.output)
     assert old != new
     db = Database(db_url)
-    households = HouseholdService(db)
-    biene = households.authenticate(new)
-    assert (biene.pseudonym, biene.persons, biene.public_listing) == ("Biene", 4, True)
-    with pytest.raises(PermissionDenied):
-        households.authenticate(old)
+    with db.session() as session:
+        households = HouseholdService(session)
+        biene = households.authenticate(new)
+        assert (biene.pseudonym, biene.persons, biene.public_listing) == ("Biene", 4, True)
+        with pytest.raises(PermissionDenied):
+            households.authenticate(old)
     db.dispose()
     unknown = run.invoke(app, ["household", "code", "test-2026", "Bienne"])
     assert unknown.exit_code == 2 and "has no household 'Bienne'" in unknown.output
@@ -147,11 +148,13 @@ def test_a_mistyped_team_is_refused_with_the_known_teams_unless_it_is_created(
     assert "no team named 'Nordvirtel'" in typo.output and "its teams: 'Nordviertel'" in typo.output
     assert "--create-team" in typo.output
     db = Database(db_url)
-    with pytest.raises(HouseholdNotFound):  # nothing was added: no household, no team
-        HouseholdService(db).find("test-2026", "Fuchs")
+    # Nothing was added: no household, no team.
+    with pytest.raises(HouseholdNotFound), db.session() as session:
+        HouseholdService(session).find("test-2026", "Fuchs")
     created = run.invoke(app, [*add, "Südstadt", "--create-team"])
     assert created.exit_code == 0, created.output
-    fuchs = HouseholdService(db).authenticate(_code_of(created.output))
+    with db.session() as session:
+        fuchs = HouseholdService(session).authenticate(_code_of(created.output))
     assert (fuchs.pseudonym, fuchs.team) == ("Fuchs", "Südstadt")
     assert [m.external_id for m in fuchs.meters] == ["F-1"]
     # Now the team exists: another household joins it without --create-team; a typo lists both teams.
@@ -167,18 +170,18 @@ def test_setup_again_keeps_what_the_file_does_not_state(run: CliRunner, tmp_path
     files = write_contest_files(tmp_path)
     assert run.invoke(app, ["setup", str(files["toml"])]).exit_code == 0
     db = Database(db_url)
-    households = HouseholdService(db)
-    amsel, biene = households.find("test-2026", "Amsel"), households.find("test-2026", "Biene")
-    # Amsel, in the portal: not listed publicly any more, a house with electric hot water.
-    update_household_settings(
-        db, amsel.id, pseudonym="Amsel", public_listing=False, building_type="house", electric_hot_water=True
-    )
+    with db.session() as session:
+        households = HouseholdService(session)
+        amsel, biene = households.find("test-2026", "Amsel"), households.find("test-2026", "Biene")
+        # Amsel, in the portal: not listed publicly any more, a house with electric hot water.
+        households.update(
+            amsel.id, pseudonym="Amsel", public_listing=False, building_type="house", electric_hot_water=True
+        )
     # The staff, in the admin API: Biene has five persons and 95 m², in a new team.
-    publishing = PublishingService(db)
-    ContestAdminService(db, publishing).update_household(
-        biene.id, persons=5, living_area_m2=95.0, team="Südstadt", create_team=True
-    )
-    publishing.close()
+    with db.session() as session:
+        HouseholdService(session).update(
+            biene.id, persons=5, living_area_m2=95.0, team="Südstadt", create_team=True
+        )
 
     # The file without persons, public and team lines (and with a new household that states nothing).
     omitted = ("persons", "public", "team =")
@@ -188,16 +191,19 @@ def test_setup_again_keeps_what_the_file_does_not_state(run: CliRunner, tmp_path
     result = run.invoke(app, ["setup", str(trimmed)])
     assert result.exit_code == 0, result.output
 
-    amsel, biene = households.get(amsel.id), households.get(biene.id)
+    with db.session() as session:
+        households = HouseholdService(session)
+        amsel, biene = households.get(amsel.id), households.get(biene.id)
+        fuchs = households.find("test-2026", "Fuchs")  # a new household gets the defaults
     assert (amsel.public_listing, amsel.building_type, amsel.electric_hot_water) == (False, "house", True)
     assert (amsel.persons, amsel.team) == (2, "Nordviertel")
     assert (biene.persons, biene.living_area_m2, biene.team) == (5, 95.0, "Südstadt")
     assert biene.public_listing is True
-    fuchs = households.find("test-2026", "Fuchs")  # a new household gets the defaults
     assert (fuchs.persons, fuchs.public_listing, fuchs.team, fuchs.living_area_m2) == (1, False, None, None)
     # What the file does state, it sets.
     assert run.invoke(app, ["setup", str(files["toml"])]).exit_code == 0
-    assert households.get(biene.id).persons == 4
+    with db.session() as session:
+        assert HouseholdService(session).get(biene.id).persons == 4
     db.dispose()
 
 
@@ -220,5 +226,6 @@ def test_demo_builds_scores_and_ranks_a_contest(run: CliRunner, db_url: str, tmp
     )
     code = line.split("access code ", 1)[1].split()[0]
     db = Database(db_url)
-    assert HouseholdService(db).authenticate(code).pseudonym in line
+    with db.session() as session:
+        assert HouseholdService(session).authenticate(code).pseudonym in line
     db.dispose()

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from contest.cli import app
+from cli.demo import generate_demo_season, last_winter
+from cli.main import app
 from contest.db import Database
-from contest.demo import generate_demo_season, last_winter
+from contest.households import HouseholdService
 from contest.season import SeasonService
-from contest.services import HouseholdService
 from contest.settings import WebSettings
 from ingest.importer import CsvImporter
 from tests.integration.test_portal import Portal
@@ -97,11 +97,12 @@ def test_the_demo_has_a_contest_in_every_public_state_on_the_index_page(
 
 def test_the_demo_codes_sign_in_to_try_each_contest(demo_db: tuple[Database, str, Path]) -> None:
     db, output, directory = demo_db
-    households = HouseholdService(db)
-    for state, slug in (("running", "demo"), ("announced", "demo-next"), ("final", "demo-last-winter")):
-        pseudonym, code = _code(output, state)
-        signed_in = households.authenticate(code)
-        assert (signed_in.contest_slug, signed_in.pseudonym) == (slug, pseudonym)
+    with db.session() as session:
+        households = HouseholdService(session)
+        for state, slug in (("running", "demo"), ("announced", "demo-next"), ("final", "demo-last-winter")):
+            pseudonym, code = _code(output, state)
+            signed_in = households.authenticate(code)
+            assert (signed_in.contest_slug, signed_in.pseudonym) == (slug, pseudonym)
     web = WebSettings(secret_key="demo-test", upload_dir=str(directory / "uploads"))
     with live_server(create_app(db, web, importer=CsvImporter(db))) as url:
         # Announced: the household has no data yet and can upload the file the demo names.

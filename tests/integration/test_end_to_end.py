@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import text
 
 from contest.config import read_contest_config
+from contest.contests import ContestService
 from contest.db import Database
-from contest.services import ContestService, ReadingService
 from ingest.importer import CsvImporter
+from tests import stored as readback
 from tests.integration.contest_fixture import AS_OF, write_contest_files
 from tests.servers import live_server
 from web.app import create_app
@@ -21,7 +22,8 @@ from web.app import create_app
 
 def _setup(db: Database, tmp_path: Path) -> dict[str, Path]:
     files = write_contest_files(tmp_path / "files")
-    ContestService(db).setup(read_contest_config(files["toml"]))
+    with db.session() as session:
+        ContestService(session).setup(read_contest_config(files["toml"]))
     importer = CsvImporter(db)
     for meter in "ABCDE":
         report = importer.import_file(files[meter], meter)
@@ -67,11 +69,11 @@ def test_leaderboard_json_ranks_households_and_teams_by_hand_computed_savings(ba
 
 def test_reimporting_the_same_csv_stores_nothing_new(contest_db: Database, tmp_path: Path) -> None:
     files = write_contest_files(tmp_path / "again")
-    before = ReadingService(contest_db).count_readings("B")
+    before = readback.count_readings(contest_db, "B")
     report = CsvImporter(contest_db).import_file(files["B"], "B")
     assert report.rows_read == before == 20 * 24
     assert (report.rows_stored, report.rows_duplicate, report.rows_rejected) == (0, before, 0)
-    assert ReadingService(contest_db).count_readings("B") == before
+    assert readback.count_readings(contest_db, "B") == before
 
 
 def test_bad_rows_are_reported_with_line_numbers_and_the_good_rows_are_stored(
@@ -97,7 +99,7 @@ def test_bad_rows_are_reported_with_line_numbers_and_the_good_rows_are_stored(
     assert "zehn" in reasons[0]
     assert "31.02.2026" in reasons[1]
     assert "backwards" in reasons[2] and "5050" in reasons[2].replace(".", "").replace(",", "")
-    stored = ReadingService(contest_db).rejected_records(report.batch_id)
+    stored = readback.rejected_records(contest_db, report.batch_id)
     assert [(r.line_no, r.raw) for r in stored] == [
         (4, "24.01.2026 00:00;zehn"),
         (6, "31.02.2026 00:00;5.040,0"),
@@ -132,7 +134,7 @@ def test_html_page_shows_both_tables_in_german(base_url: str) -> None:
     assert page.status_code == 200
     html = page.text
     assert "Testwettbewerb 2026" in html and "Nordviertel" in html
-    assert "20,0 %" in html  # Amsel's savings, German decimal comma
+    assert "20,0\u00a0%" in html  # Amsel's savings, German decimal comma (CLDR: a no-break space before %)
     assert "Chamäleon" not in html  # not opted in
     assert "zu wenig Daten" in html  # Dachs
     english = httpx.get(f"{base_url}/contests/test-2026?lang=en").text
@@ -144,7 +146,7 @@ def test_a_crash_midway_leaves_no_half_imported_file(
 ) -> None:
     """An import is one transaction: if storing fails after the readings were written (here: while
     writing the daily consumption), nothing of the file is kept, not even its import batch."""
-    from contest import services
+    from contest import consumption
 
     files = write_contest_files(tmp_path / "crash")
     csv = tmp_path / "more.csv"
@@ -152,17 +154,17 @@ def test_a_crash_midway_leaves_no_half_imported_file(
         "Datum;Zählerstand (kWh)\n22.01.2026 00:00;5.000,0\n23.01.2026 00:00;5.010,0\n24.01.2026 00:00;5.020,0\n",
         encoding="utf-8",
     )
-    before = ReadingService(contest_db).count_readings("A")
+    before = readback.count_readings(contest_db, "A")
     with contest_db.session() as session:
         batches_before = session.execute(text("SELECT count(*) FROM import_batch")).scalar()
 
     def crash(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(services._DailyPlan, "write", crash)
+    monkeypatch.setattr(consumption.DailyPlan, "write", crash)
     with pytest.raises(RuntimeError, match="power cut"):
         CsvImporter(contest_db).import_file(csv, "A")
-    assert ReadingService(contest_db).count_readings("A") == before
+    assert readback.count_readings(contest_db, "A") == before
     with contest_db.session() as session:
         assert session.execute(text("SELECT count(*) FROM import_batch")).scalar() == batches_before
     monkeypatch.undo()
@@ -175,15 +177,16 @@ def test_a_bulk_import_leaves_foreign_key_checks_on_for_everyone_else(db: Databa
     """Large SQLite imports skip the per-row foreign-key lookups inside their own transaction; the
     connection must go back to the pool with the checks on (cascades and integrity depend on them)."""
     from contest.config import parse_contest_config
-    from contest.services import BULK_ROWS_WITHOUT_FK_CHECKS
+    from contest.reading_store import BULK_ROWS_WITHOUT_FK_CHECKS
 
-    ContestService(db).setup(
-        parse_contest_config(
-            '[contest]\nslug = "fk"\nname = "FK"\nbaseline = { start = 2026-01-01, end = 2026-01-31 }\n'
-            'competition = { start = 2026-02-01, end = 2026-12-31 }\n[[households]]\npseudonym = "h"\n'
-            'meters = [{ id = "FK1", kind = "interval" }]\n'
+    with db.session() as session:
+        ContestService(session).setup(
+            parse_contest_config(
+                '[contest]\nslug = "fk"\nname = "FK"\nbaseline = { start = 2026-01-01, end = 2026-01-31 }\n'
+                'competition = { start = 2026-02-01, end = 2026-12-31 }\n[[households]]\npseudonym = "h"\n'
+                'meters = [{ id = "FK1", kind = "interval" }]\n'
+            )
         )
-    )
     n = BULK_ROWS_WITHOUT_FK_CHECKS + 10
     import pandas as pd
 

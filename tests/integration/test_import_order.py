@@ -13,9 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from contest.config import parse_contest_config
+from contest.consumption import load_readings
+from contest.contests import ContestService
 from contest.db import Database
-from contest.services import ContestService, MeterService, ReadingService
 from ingest.importer import CsvImporter
+from tests import stored as readback
 
 TOML = """
 [contest]
@@ -48,11 +50,10 @@ def interval_lines(n: int, seed: int) -> list[str]:
 
 
 def _stored(db: Database, meter: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    readings = ReadingService(db)
-    ctx = MeterService(db).import_context(meter)
+    ctx = readback.import_context(db, meter)
     with db.session() as session:
-        stored = readings.load_readings(session, ctx.meter_id).sort_values("ts_utc").reset_index(drop=True)
-    return stored, readings.daily(meter)
+        stored = load_readings(session, ctx.meter_id).sort_values("ts_utc").reset_index(drop=True)
+    return stored, readback.daily(db, meter)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -85,13 +86,14 @@ def test_halves_in_either_order_store_what_the_whole_file_stores(
             "backward": [second, first],
         }.items():
             db = Database(f"sqlite:///{Path(tmp) / name}.sqlite3")
-            ContestService(db).setup(parse_contest_config(TOML))
+            with db.session() as session:
+                ContestService(session).setup(parse_contest_config(TOML))
             importer = CsvImporter(db)
             for part in parts:
                 report = importer.import_bytes(("\n".join(part) + "\n").encode("utf-8"), kind)
                 assert report.rows_rejected == 0, report.first_reasons()
             stored, daily = _stored(db, kind)
-            ReadingService(db).rebuild_all_daily(kind)
+            readback.rebuild_all_daily(db, kind)
             _, rebuilt = _stored(db, kind)
             pd.testing.assert_frame_equal(daily, rebuilt, check_exact=False, rtol=1e-9, atol=1e-9)
             results.append((stored, daily))
@@ -106,7 +108,8 @@ def test_halves_in_either_order_store_what_the_whole_file_stores(
 @pytest.mark.parametrize("order", ["new-after-old", "new-before-old", "new-between"])
 def test_a_reading_added_later_updates_only_what_it_changes(db: Database, order: str) -> None:
     """Monthly manual readings: a reading typed in later between two others re-spreads that month."""
-    ContestService(db).setup(parse_contest_config(TOML))
+    with db.session() as session:
+        ContestService(session).setup(parse_contest_config(TOML))
     importer = CsvImporter(db)
     files = {
         "new-after-old": ["01.01.2026 00:00;100,0\n01.02.2026 00:00;410,0", "01.03.2026 00:00;690,0"],
@@ -115,7 +118,7 @@ def test_a_reading_added_later_updates_only_what_it_changes(db: Database, order:
     }[order]
     for body in files:
         importer.import_bytes(f"Datum;Zählerstand (kWh)\n{body}\n".encode(), "R")
-    daily = ReadingService(db).daily("R").set_index("day")
+    daily = readback.daily(db, "R").set_index("day")
     assert len(daily) == 31 + 28
     assert daily["coverage_fraction"].min() == pytest.approx(1.0)
     january = daily.loc[: dt.date(2026, 1, 31), "energy_kwh"]

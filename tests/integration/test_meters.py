@@ -9,14 +9,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from typer.testing import CliRunner
 
-from contest.cli import app
+from cli.main import app
 from contest.config import parse_contest_config
+from contest.contests import ContestService
 from contest.db import Database
-from contest.errors import ConfigError
-from contest.services import ContestService, LeaderboardService, MeterService, ReadingService
+from contest.errors import ConfigError, MeterNotFound
+from contest.leaderboards import LeaderboardService
 from ingest.importer import CsvImporter
 from scoring import schema as S
 from scoring.daily import household_daily
+from tests import stored as readback
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -44,12 +46,13 @@ meters = [{ id = "G2", carrier = "gas", kind = "register", gas = { brennwert_kwh
 
 @pytest.fixture
 def gas_db(db: Database) -> Database:
-    ContestService(db).setup(parse_contest_config(TOML))
+    with db.session() as session:
+        ContestService(session).setup(parse_contest_config(TOML))
     return db
 
 
 def _daily(db: Database, meter: str) -> dict[dt.date, float]:
-    frame = ReadingService(db).daily(meter)
+    frame = readback.daily(db, meter)
     return dict(zip(frame[S.DAY], frame[S.ENERGY_KWH], strict=True))
 
 
@@ -76,7 +79,9 @@ def test_a_replaced_meter_keeps_consumption_continuous(gas_db: Database) -> None
     )
     importer.import_bytes(old.encode(), "G1")
     swap = dt.datetime(2026, 1, 10, 12, 0, tzinfo=BERLIN)
-    MeterService(gas_db).replace("G1", "G1-NEU", swap, old_final_kwh=1095 * 0.95 * 10.0, new_initial_kwh=0.0)
+    readback.replace_meter(
+        gas_db, "G1", "G1-NEU", swap, old_final_kwh=1095 * 0.95 * 10.0, new_initial_kwh=0.0
+    )
     # New meter: starts at 0 m³, 10 m³ a day; its first reading at midnight is 5 m³ (half a day).
     new = "Datum;Zählerstand (m³)\n" + "".join(
         f"{d:02d}.01.2026 00:00;{5 + 10 * (d - 11)},0\n" for d in range(11, 16)
@@ -84,9 +89,7 @@ def test_a_replaced_meter_keeps_consumption_continuous(gas_db: Database) -> None
     report = importer.import_bytes(new.encode(), "G1-NEU")
     assert report.rows_rejected == 0
     per_day = 10 * 0.95 * 10.0
-    meter_daily = pd_concat(
-        ReadingService(gas_db).daily("G1"), "G1", ReadingService(gas_db).daily("G1-NEU"), "G1-NEU"
-    )
+    meter_daily = pd_concat(readback.daily(gas_db, "G1"), "G1", readback.daily(gas_db, "G1-NEU"), "G1-NEU")
     house = household_daily(meter_daily, meter_daily[[S.METER_ID]].drop_duplicates().assign(household_id=1))
     by_day = dict(
         zip(
@@ -104,7 +107,7 @@ def test_a_replaced_meter_keeps_consumption_continuous(gas_db: Database) -> None
     assert late.rows_stored == 0 and late.rows_rejected == 1
     assert "replaced" in late.rejections[0].reason
     with pytest.raises(ConfigError, match="already replaced"):
-        MeterService(gas_db).replace("G1", "G1-X", swap + dt.timedelta(days=1))
+        readback.replace_meter(gas_db, "G1", "G1-X", swap + dt.timedelta(days=1))
 
 
 def pd_concat(a, a_id, b, b_id):  # type: ignore[no-untyped-def]
@@ -137,13 +140,65 @@ def test_meter_replace_from_the_command_line(
         app, ["meter", "replace", "G2", "G2-NEU", "--at", "2026-02-15 09:00", "--final", "12.345,6"]
     )
     assert result.exit_code == 0, result.output
-    ctx = MeterService(gas_db).import_context("G2-NEU")
+    ctx = readback.import_context(gas_db, "G2-NEU")
     assert ctx.valid_from == dt.datetime(2026, 2, 15, 8, 0, tzinfo=dt.UTC)
-    assert (
-        ReadingService(gas_db).count_readings("G2") == 1
-        and ReadingService(gas_db).count_readings("G2-NEU") == 1
-    )
-    board = LeaderboardService(gas_db).leaderboard(
-        "gas-2026", dt.datetime(2026, 3, 1, tzinfo=dt.UTC), public_only=False
-    )
+    assert readback.count_readings(gas_db, "G2") == 1 and readback.count_readings(gas_db, "G2-NEU") == 1
+    with gas_db.session() as session:
+        board = LeaderboardService(session).leaderboard(
+            "gas-2026", dt.datetime(2026, 3, 1, tzinfo=dt.UTC), public_only=False
+        )
     assert {h.pseudonym for h in board.households} == {"Ofen", "Kamin"}
+
+
+def test_a_meter_swap_and_its_two_readings_are_one_transaction(
+    gas_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 12: the swap committed first and its readings followed in two more transactions, so a
+    failure storing them left a swapped meter without its final reading. Now it is all or nothing."""
+    from contest import reading_store
+
+    stores = 0
+    real = reading_store.write_readings
+
+    def fail_second(*args: object, **kwargs: object) -> int:
+        nonlocal stores
+        stores += 1
+        if stores == 2:  # the new meter's initial reading, after the old one's final reading
+            raise RuntimeError("disk full")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reading_store, "write_readings", fail_second)
+    swap = dt.datetime(2026, 1, 10, tzinfo=BERLIN)
+    with pytest.raises(RuntimeError, match="disk full"):
+        readback.replace_meter(gas_db, "G1", "G1-NEU", swap, old_final_kwh=100.0, new_initial_kwh=0.0)
+    assert readback.import_context(gas_db, "G1").valid_to is None  # not swapped
+    assert readback.count_readings(gas_db, "G1") == 0  # nor its final reading kept
+    with pytest.raises(MeterNotFound):
+        readback.import_context(gas_db, "G1-NEU")
+    monkeypatch.undo()
+    new = readback.replace_meter(gas_db, "G1", "G1-NEU", swap, old_final_kwh=100.0, new_initial_kwh=0.0)
+    assert new.valid_from == swap and readback.count_readings(gas_db, "G1-NEU") == 1
+
+
+def test_the_findings_of_daily_consumption_reach_the_staff(gas_db: Database) -> None:
+    """Issue 12: the findings of the daily computation (here a register reset) were dropped. They are
+    kept with the days they are about, rebuilt with them, and shown in the staff's findings report."""
+    from contest.reading_store import ReadingService
+    from contest.staff import FindingsReview
+
+    body = (
+        "Datum;Zählerstand (m³)\n01.01.2026 00:00;5.000,0\n02.01.2026 00:00;5.010,0\n"
+        "03.01.2026 00:00;0,5\n04.01.2026 00:00;10,5\n"
+    )
+    CsvImporter(gas_db).import_bytes(body.encode(), "G1")
+    readback.rebuild_all_daily(gas_db, "G1")  # rebuilt with its days: still one finding, not two
+    with gas_db.session() as session:
+        found = ReadingService(session).findings("gas-2026")
+        report = FindingsReview().report(
+            session, "gas-2026", clock=lambda: dt.datetime(2026, 3, 1, tzinfo=dt.UTC), plausibility_only=False
+        )
+    (reset,) = [f for f in found if f.key == "scoring.register_reset"]
+    assert (reset.meter, reset.pseudonym, reset.day) == ("G1", "Ofen", dt.date(2026, 1, 3))
+    assert reset.data["before_kwh"] == pytest.approx(5010 * 9.5)
+    (shown,) = [f for f in report.findings if f.key == "scoring.register_reset"]
+    assert shown.pseudonym == "Ofen" and shown.subject == "meter:G1" and shown.data["day"] == "2026-01-03"

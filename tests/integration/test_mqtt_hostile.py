@@ -15,11 +15,11 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from contest.config import parse_contest_config
+from contest.contests import ContestService
 from contest.db import Database
-from contest.services import ContestService, ReadingService
-from contest.streams import StreamService
 from ingest.mqtt_worker import Message, MqttWorker
 from ingest.payloads import MAX_PAYLOAD_BYTES, common
+from tests import stored as readback
 from tests.ingest_process import wait_for
 from tests.integration.test_mqtt_worker import TOML, worker_settings
 from tests.mqtt_broker import INGEST_USER, Broker, mosquitto
@@ -34,9 +34,10 @@ def broker() -> Iterator[Broker]:
 
 @pytest.fixture
 def two_meters(db: Database) -> Database:
-    ContestService(db).setup(parse_contest_config(TOML))
-    StreamService(db).bind("M1", "dev1")
-    StreamService(db).bind("M2", "dev2")
+    with db.session() as session:
+        ContestService(session).setup(parse_contest_config(TOML))
+    readback.bind(db, "M1", "dev1")
+    readback.bind(db, "M2", "dev2")
     return db
 
 
@@ -50,7 +51,7 @@ def worker(broker: Broker, two_meters: Database) -> Iterator[MqttWorker]:
 
 
 def _keys(db: Database) -> list[str]:
-    return sorted(r.key for r in StreamService(db).rejected(5000))
+    return sorted(r.key for r in readback.rejected_stream(db, 5000))
 
 
 def test_a_payload_naming_another_device_is_rejected_and_kept(
@@ -71,10 +72,9 @@ def test_a_payload_naming_another_device_is_rejected_and_kept(
     pub.publish_all(generic_messages("dev1", 3))  # dev1's own readings still go through
     pub.close()
     assert wait_for(lambda: worker.stats.received >= 7, 20)
-    readings = ReadingService(two_meters)
-    assert readings.count_readings("M2") == 0
-    assert readings.count_readings("M1") == 3
-    rejected = StreamService(two_meters).rejected(20)
+    assert readback.count_readings(two_meters, "M2") == 0
+    assert readback.count_readings(two_meters, "M1") == 3
+    rejected = readback.rejected_stream(two_meters, 20)
     assert sorted(r.key for r in rejected) == ["mqtt.foreign_device"] * 3 + ["mqtt.meter_mismatch"]
     for r in rejected:
         assert b"dev2" in r.payload and "dev2" in r.reason  # kept with its payload and reason
@@ -128,9 +128,10 @@ def test_a_device_cannot_take_over_the_workers_session(
     back = MqttWorker(two_meters, worker_settings(broker))
     back.start()
     try:
-        readings = ReadingService(two_meters)
-        assert wait_for(lambda: readings.count_readings("M1") >= n, 60), readings.count_readings("M1")
-        assert readings.count_readings("M1") == n
+        assert wait_for(lambda: readback.count_readings(two_meters, "M1") >= n, 60), readback.count_readings(
+            two_meters, "M1"
+        )
+        assert readback.count_readings(two_meters, "M1") == n
     finally:
         back.stop()
 
@@ -151,10 +152,11 @@ def test_a_too_long_channel_is_a_rejection_and_other_devices_go_on(
     pub2 = Publisher(broker.host, broker.port, "dev2", "pw2", "dev2")
     pub2.publish_all(generic_messages("dev2", 500))
     pub2.close()
-    readings = ReadingService(two_meters)
-    assert wait_for(lambda: readings.count_readings("M2") >= 500, 30), readings.count_readings("M2")
+    assert wait_for(lambda: readback.count_readings(two_meters, "M2") >= 500, 30), readback.count_readings(
+        two_meters, "M2"
+    )
     assert _keys(two_meters) == ["mqtt.bad_name"]
-    assert "120" in StreamService(two_meters).rejected(1)[0].reason
+    assert "120" in readback.rejected_stream(two_meters, 1)[0].reason
 
 
 def test_a_message_the_database_refuses_is_isolated_and_the_batch_is_stored(
@@ -186,14 +188,15 @@ def test_a_message_the_database_refuses_is_isolated_and_the_batch_is_stored(
     pub2.close()
     w = MqttWorker(two_meters, worker_settings(broker))
     w.start()
-    readings = ReadingService(two_meters)
     try:
-        assert wait_for(lambda: readings.count_readings("M2") >= 500, 60), readings.count_readings("M2")
+        assert wait_for(lambda: readback.count_readings(two_meters, "M2") >= 500, 60), (
+            readback.count_readings(two_meters, "M2")
+        )
         assert wait_for(lambda: "mqtt.store_failed" in _keys(two_meters), 20)
         assert w.stats.dropped == 0
     finally:
         w.stop()
-    rejected = StreamService(two_meters).rejected(5)
+    rejected = readback.rejected_stream(two_meters, 5)
     assert [r.key for r in rejected] == ["mqtt.store_failed"]
     assert rejected[0].topic == "tele/dev1/SENSOR" and "too long" in rejected[0].reason
     # Everything was acknowledged: a new worker gets nothing redelivered.
@@ -230,10 +233,11 @@ def test_the_documented_1000_reading_array_arrives_and_a_too_large_payload_is_re
     pub.publish_all([("contest/dev1/reading", array), ("contest/dev1/reading", too_large)])
     pub.publish_all(generic_messages("dev1", 1, start_epoch=1_767_312_000, start_kwh=1001.0))
     pub.close()
-    readings = ReadingService(two_meters)
-    assert wait_for(lambda: readings.count_readings("M1") >= 1001, 30), readings.count_readings("M1")
+    assert wait_for(lambda: readback.count_readings(two_meters, "M1") >= 1001, 30), readback.count_readings(
+        two_meters, "M1"
+    )
     assert wait_for(lambda: _keys(two_meters) == ["mqtt.too_large"], 10), _keys(two_meters)
-    kept = StreamService(two_meters).rejected(1)[0]
+    kept = readback.rejected_stream(two_meters, 1)[0]
     assert str(len(too_large)) in kept.reason and kept.payload.startswith(b'{"meter": "dev1"')
 
 
@@ -244,8 +248,8 @@ def test_a_redelivered_reading_without_device_time_is_a_duplicate_not_backwards(
     but its acknowledgement never reached the broker, the broker redelivers, and the same values
     arrive again, later. A value the register series already holds is a duplicate, not a register that
     went backwards; a value below the last one that it never held is still refused."""
-    StreamService(two_meters).unbind("M1", "dev1")
-    StreamService(two_meters).bind("M1", "shellyem-A1", "emeter/0/total")
+    readback.unbind(two_meters, "M1", "dev1")
+    readback.bind(two_meters, "M1", "shellyem-A1", "emeter/0/total")
     first = MqttWorker(two_meters, worker_settings(broker))
     monkeypatch.setattr(first.client, "ack", lambda mid, qos: None)  # stored, never acknowledged
     first.start()
@@ -253,8 +257,7 @@ def test_a_redelivered_reading_without_device_time_is_a_duplicate_not_backwards(
     topic = "shellies/shellyem-A1/emeter/0/total"
     pub = Publisher(broker.host, broker.port, "shellyem-A1", "pw-shelly", "shellyem-A1")
     pub.publish_all([(topic, b"1000.0"), (topic, b"1500.0"), (topic, b"2000.0")])
-    readings = ReadingService(two_meters)
-    assert wait_for(lambda: readings.count_readings("M1") >= 3, 20)
+    assert wait_for(lambda: readback.count_readings(two_meters, "M1") >= 3, 20)
     first.stop()
 
     second = MqttWorker(two_meters, worker_settings(broker))
@@ -262,7 +265,7 @@ def test_a_redelivered_reading_without_device_time_is_a_duplicate_not_backwards(
     try:
         assert wait_for(lambda: second.stats.received >= 3, 20)  # the broker redelivered the three
         time.sleep(0.3)
-        assert readings.count_readings("M1") == 3
+        assert readback.count_readings(two_meters, "M1") == 3
         assert _keys(two_meters) == []
         assert second.stats.duplicates == 3
         pub.publish_all([(topic, b"1200.0")])  # a value it never had, below the last one
@@ -325,6 +328,6 @@ def test_absurd_device_readings_are_rejected_at_the_edge_with_their_reason(worke
             reading(6, 7000, 12_348.0),  # judged against the last accepted reading: fine
         ]
     )
-    keys = sorted(r.key for r in StreamService(worker.db).rejected(100))
+    keys = sorted(r.key for r in readback.rejected_stream(worker.db, 100))
     assert keys == ["reading.register_out_of_range", "reading.register_rise_too_fast"]
-    assert ReadingService(worker.db).count_readings("M1") == 4
+    assert readback.count_readings(worker.db, "M1") == 4

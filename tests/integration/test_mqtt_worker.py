@@ -17,11 +17,12 @@ from hypothesis import strategies as st
 from paho.mqtt.enums import CallbackAPIVersion
 
 from contest.config import parse_contest_config
+from contest.consumption import load_readings
+from contest.contests import ContestService
 from contest.db import Database
-from contest.services import ContestService, ReadingService
 from contest.settings import MqttSettings
-from contest.streams import StreamService
 from ingest.mqtt_worker import Message, MqttWorker
+from tests import stored as readback
 from tests.ingest_process import WorkerProcess, wait_for
 from tests.mqtt_broker import (
     INGEST_PASSWORD,
@@ -55,8 +56,9 @@ def broker() -> Iterator[Broker]:
 
 @pytest.fixture
 def mqtt_db(db: Database) -> Database:
-    ContestService(db).setup(parse_contest_config(TOML))
-    StreamService(db).bind("M1", "dev1")
+    with db.session() as session:
+        ContestService(session).setup(parse_contest_config(TOML))
+    readback.bind(db, "M1", "dev1")
     return db
 
 
@@ -103,10 +105,9 @@ def test_readings_arrive_and_bad_messages_are_kept_with_their_reason(
         pub2 = Publisher(broker.host, broker.port, "dev2", "pw2", "pub-dev2")
         pub2.publish_all(generic_messages("dev2", 3))  # dev2 is not bound to any meter
         pub2.close()
-        readings = ReadingService(mqtt_db)
         assert wait_for(lambda: worker.stats.received >= 56, 20)
-        assert readings.count_readings("M1") == 50
-        rejected = StreamService(mqtt_db).rejected(100)
+        assert readback.count_readings(mqtt_db, "M1") == 50
+        rejected = readback.rejected_stream(mqtt_db, 100)
         keys = sorted(r.key for r in rejected)
         assert keys.count("mqtt.unbound_device") == 3
         assert "mqtt.future_timestamp" in keys  # the year 2100
@@ -117,8 +118,8 @@ def test_readings_arrive_and_bad_messages_are_kept_with_their_reason(
     finally:
         worker.stop()
     # The readings feed the daily consumption used for scoring.
-    daily = StreamService(mqtt_db).refresh_daily()
-    assert daily == 1 and len(ReadingService(mqtt_db).daily("M1")) >= 1
+    daily = readback.refresh_daily(mqtt_db)
+    assert daily == 1 and len(readback.daily(mqtt_db, "M1")) >= 1
 
 
 def test_a_device_cannot_publish_to_another_devices_topics(broker: Broker, mqtt_db: Database) -> None:
@@ -133,7 +134,7 @@ def test_a_device_cannot_publish_to_another_devices_topics(broker: Broker, mqtt_
         pub.close()
         time.sleep(1.0)
         assert worker.stats.received == 0
-        assert ReadingService(mqtt_db).count_readings("M1") == 0
+        assert readback.count_readings(mqtt_db, "M1") == 0
     finally:
         worker.stop()
     bad = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
@@ -153,29 +154,26 @@ def test_kill_9_mid_stream_loses_nothing_and_stores_nothing_twice(
     n = 10_000
     worker = WorkerProcess(db_url, broker, "ingest-crash", extra_env=FAST)
     worker.wait_connected()
-    readings = ReadingService(mqtt_db)
     try:
         pub = Publisher(broker.host, broker.port, "dev1", "pw1", "pub-crash")
         sender = threading.Thread(target=pub.publish_all, args=(generic_messages("dev1", n),), daemon=True)
         sender.start()
-        assert wait_for(lambda: readings.count_readings("M1") >= 2_000, 60), "worker stored nothing"
+        assert wait_for(lambda: readback.count_readings(mqtt_db, "M1") >= 2_000, 60), "worker stored nothing"
         worker.kill()  # kill -9 mid-stream, without any chance to clean up
-        stored_at_kill = readings.count_readings("M1")
+        stored_at_kill = readback.count_readings(mqtt_db, "M1")
         assert stored_at_kill < n
         worker = WorkerProcess(
             db_url, broker, "ingest-crash", extra_env=FAST
         )  # same id: the broker kept its session
         sender.join(120)
         pub.close()
-        assert wait_for(lambda: readings.count_readings("M1") >= n, 90)
+        assert wait_for(lambda: readback.count_readings(mqtt_db, "M1") >= n, 90)
         time.sleep(1.0)  # redeliveries still in flight must not add anything
-        assert readings.count_readings("M1") == n
+        assert readback.count_readings(mqtt_db, "M1") == n
     finally:
         worker.stop()
     with mqtt_db.session() as session:
-        from contest.services import MeterService
-
-        stored = ReadingService.load_readings(session, MeterService(mqtt_db).import_context("M1").meter_id)
+        stored = load_readings(session, readback.import_context(mqtt_db, "M1").meter_id)
     expected = [t for t, _ in generic_messages("dev1", n)]
     assert len(stored) == len(expected) and stored["ts_utc"].is_unique
     assert stored["energy_kwh"].max() == pytest.approx(1000.0 + (n - 1) * 0.01)
@@ -185,19 +183,18 @@ def test_broker_restart_mid_stream_loses_nothing(broker: Broker, mqtt_db: Databa
     n = 5_000
     worker = MqttWorker(mqtt_db, worker_settings(broker, client_id="ingest-restart"))
     worker.start()
-    readings = ReadingService(mqtt_db)
     try:
         assert worker.connected.wait(10)
         pub = Publisher(broker.host, broker.port, "dev1", "pw1", "pub-restart")
         sender = threading.Thread(target=pub.publish_all, args=(generic_messages("dev1", n),), daemon=True)
         sender.start()
-        assert wait_for(lambda: readings.count_readings("M1") >= 1_000, 60)
+        assert wait_for(lambda: readback.count_readings(mqtt_db, "M1") >= 1_000, 60)
         broker.restart()
         sender.join(120)
         pub.close()
-        assert wait_for(lambda: readings.count_readings("M1") >= n, 90)
+        assert wait_for(lambda: readback.count_readings(mqtt_db, "M1") >= n, 90)
         time.sleep(1.0)
-        assert readings.count_readings("M1") == n
+        assert readback.count_readings(mqtt_db, "M1") == n
     finally:
         worker.stop()
 
@@ -215,7 +212,6 @@ def test_two_workers_share_the_load(broker: Broker, mqtt_db: Database, db_url: s
         )
         for i, user in enumerate((INGEST_USER, "contest-ingest-2"))
     ]
-    readings = ReadingService(mqtt_db)
     try:
         for w in workers:
             w.wait_connected()
@@ -223,7 +219,7 @@ def test_two_workers_share_the_load(broker: Broker, mqtt_db: Database, db_url: s
         pub = Publisher(broker.host, broker.port, "dev1", "pw1", "pub-shared")
         pub.publish_all(generic_messages("dev1", n))
         pub.close()
-        assert wait_for(lambda: readings.count_readings("M1") >= n, 60)
+        assert wait_for(lambda: readback.count_readings(mqtt_db, "M1") >= n, 60)
     finally:
         outputs = [w.stop() for w in workers]
     received = [
@@ -234,7 +230,7 @@ def test_two_workers_share_the_load(broker: Broker, mqtt_db: Database, db_url: s
     ]
     assert len(received) == 2 and all(r > 0 for r in received), outputs
     assert sum(received) == n  # each message went to exactly one of them
-    assert readings.count_readings("M1") == n
+    assert readback.count_readings(mqtt_db, "M1") == n
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -8,11 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from contest.admin import StaffService
 from contest.config import read_contest_config
+from contest.contests import ContestService
 from contest.db import Database
-from contest.services import ContestService
 from contest.settings import WebSettings
+from contest.staff import StaffService
 from ingest.importer import CsvImporter
 from tests.integration.contest_fixture import AS_OF, write_contest_files
 from tests.servers import live_server
@@ -22,10 +22,12 @@ from web.app import create_app
 def test_no_generated_request_causes_a_server_error(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'fuzz.sqlite3'}")
     files = write_contest_files(tmp_path / "files")
-    ContestService(db).setup(read_contest_config(files["toml"]))
+    with db.session() as session:
+        ContestService(session).setup(read_contest_config(files["toml"]))
     for meter in "AB":
         CsvImporter(db).import_file(files[meter], meter)
-    token = StaffService(db).create_token("fuzzer")
+    with db.session() as session:
+        token = StaffService(session).create_token("fuzzer")
     web = WebSettings(secret_key="fuzz", upload_dir=str(tmp_path / "up"))
     st = shutil.which("st", path=str(Path(sys.executable).parent)) or "st"
     with live_server(create_app(db, web, clock=lambda: AS_OF, importer=CsvImporter(db))) as url:

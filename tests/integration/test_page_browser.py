@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from contest.config import read_contest_config
+from contest.contests import ContestService
 from contest.db import Database
-from contest.services import ContestService
 from ingest.importer import CsvImporter
 from tests.integration.contest_fixture import AS_OF, write_contest_files
 from tests.servers import live_server
@@ -23,7 +23,8 @@ pytestmark = pytest.mark.browser
 def base_url(tmp_path: Path) -> Iterator[str]:
     db = Database(f"sqlite:///{tmp_path / 'page.sqlite3'}")
     files = write_contest_files(tmp_path / "files")
-    ContestService(db).setup(read_contest_config(files["toml"]))
+    with db.session() as session:
+        ContestService(session).setup(read_contest_config(files["toml"]))
     for meter in "ABCDE":
         CsvImporter(db).import_file(files[meter], meter)
     with live_server(create_app(db, clock=lambda: AS_OF)) as url:
@@ -45,7 +46,7 @@ def test_leaderboard_page_renders_tables_on_a_phone(browser: Any, base_url: str)
         assert team_rows.count() == 1
         assert "Nordviertel" in team_rows.first.inner_text()
         rows = [r.inner_text() for r in page.locator("#households tbody tr").all()]
-        assert rows[0].startswith("1") and "Amsel" in rows[0] and "20,0 %" in rows[0]
+        assert rows[0].startswith("1") and "Amsel" in rows[0] and "20,0\u00a0%" in rows[0]
         assert any("Dachs" in r and "zu wenig Daten" in r for r in rows)
         # Readable on a phone: the page itself never scrolls sideways (wide tables scroll in their box).
         overflow = page.evaluate(
@@ -64,15 +65,17 @@ def test_leaderboard_page_renders_tables_on_a_phone(browser: Any, base_url: str)
 
 def test_household_uploads_a_file_in_the_browser(browser: Any, tmp_path: Path) -> None:
     """Sign in with the code, pick a file, read the preview, confirm, read the report."""
-    from contest.services import HouseholdService
+    from contest.households import HouseholdService
     from contest.settings import WebSettings
     from tests.integration.contest_fixture import german_register
 
     db = Database(f"sqlite:///{tmp_path / 'portal.sqlite3'}")
     files = write_contest_files(tmp_path / "files")
-    ContestService(db).setup(read_contest_config(files["toml"]))
-    households = HouseholdService(db)
-    _, code = households.issue_access_code(households.find("test-2026", "Amsel").id)
+    with db.session() as session:
+        ContestService(session).setup(read_contest_config(files["toml"]))
+    with db.session() as session:
+        households = HouseholdService(session)
+        _, code = households.issue_access_code(households.find("test-2026", "Amsel").id)
     upload = tmp_path / "Zählerstände Januar.csv"
     lines = german_register(10.0, 8.0).splitlines()
     upload.write_text("\n".join([*lines[:5], "05.01.2026 12:00;abc", *lines[5:]]) + "\n", encoding="cp1252")
@@ -115,7 +118,7 @@ def test_household_uploads_a_file_in_the_browser(browser: Any, tmp_path: Path) -
             page.wait_for_timeout(500)
             page.goto(f"{url}/portal/")  # the background publication after the import is in
             assert page.locator("#my-rank").inner_text() == "1"
-            assert "20,0 %" in page.locator("#my-savings").inner_text()
+            assert "20,0\u00a0%" in page.locator("#my-savings").inner_text()
         finally:
             context.close()
     db.dispose()
@@ -127,7 +130,8 @@ def test_page_updates_live_when_a_snapshot_is_published(browser: Any, tmp_path: 
 
     db = Database(f"sqlite:///{tmp_path / 'live.sqlite3'}")
     files = write_contest_files(tmp_path / "files")
-    ContestService(db).setup(read_contest_config(files["toml"]))
+    with db.session() as session:
+        ContestService(session).setup(read_contest_config(files["toml"]))
     for meter in "ABC":  # D and E come later
         CsvImporter(db).import_file(files[meter], meter)
     publishing = PublishingService(db, clock=lambda: AS_OF)

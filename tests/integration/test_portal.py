@@ -10,11 +10,13 @@ import httpx
 import pytest
 
 from contest.config import read_contest_config
+from contest.contests import ContestService
 from contest.db import Database
 from contest.domain import MeterInfo
-from contest.services import ContestService, HouseholdService, ReadingService
+from contest.households import HouseholdService
 from contest.settings import WebSettings
 from ingest.importer import CsvImporter
+from tests import stored as readback
 from tests.integration.contest_fixture import AS_OF, german_register, write_contest_files
 from tests.servers import live_server
 from web.app import create_app
@@ -43,12 +45,14 @@ class Portal:
 @pytest.fixture
 def portal_env(db: Database, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     files = write_contest_files(tmp_path / "files")
-    ContestService(db).setup(read_contest_config(files["toml"]))
-    households = HouseholdService(db)
-    _, code_a = households.issue_access_code(households.find("test-2026", "Amsel").id)
-    _, code_x = households.add(
-        "test-2026", "Xenia", persons=1, meters=[MeterInfo("X-GAS", "gas", "register")]
-    )
+    with db.session() as session:
+        ContestService(session).setup(read_contest_config(files["toml"]))
+    with db.session() as session:
+        households = HouseholdService(session)
+        _, code_a = households.issue_access_code(households.find("test-2026", "Amsel").id)
+        _, code_x = households.add(
+            "test-2026", "Xenia", persons=1, meters=[MeterInfo("X-GAS", "gas", "register")]
+        )
     web = WebSettings(secret_key="test-secret", max_upload_bytes=MAX_UPLOAD, upload_dir=str(tmp_path / "up"))
     app = create_app(db, web, clock=lambda: AS_OF, importer=CsvImporter(db))
     with live_server(app) as url:
@@ -84,12 +88,12 @@ def test_upload_preview_confirm_report_and_reupload(
     # 10 days x 10 kWh + 10 days x 8 kWh = 180 kWh between the first and the last reading.
     assert "180,000 kWh" in html
     assert "Zeile 4" in html and "kaputt" in html
-    assert ReadingService(db).count_readings("A") == 0  # a preview stores nothing
+    assert readback.count_readings(db, "A") == 0  # a preview stores nothing
     token = html.split("/portal/upload/")[1].split("/confirm")[0]
     report = p.post(f"/portal/upload/{token}/confirm")
     assert report.status_code == 200 and "Import abgeschlossen" in report.text
     assert 'id="stored">21<' in report.text and 'id="rejected">1<' in report.text
-    assert ReadingService(db).count_readings("A") == 21
+    assert readback.count_readings(db, "A") == 21
     batch = report.url.path.rsplit("/", 1)[1]
     download = p.client.get(f"/portal/imports/{batch}/rejected.csv")
     assert download.headers["content-type"].startswith("text/csv")
@@ -102,7 +106,7 @@ def test_upload_preview_confirm_report_and_reupload(
     token = again.split("/portal/upload/")[1].split("/confirm")[0]
     report = p.post(f"/portal/upload/{token}/confirm")
     assert 'id="stored">0<' in report.text and 'id="duplicates">21<' in report.text
-    assert ReadingService(db).count_readings("A") == 21
+    assert readback.count_readings(db, "A") == 21
     # Both imports are listed on the household's page.
     home = p.client.get("/portal/").text
     assert home.count("zaehler.csv") == 2
@@ -171,19 +175,17 @@ def test_a_household_downloads_its_data_and_deletes_its_account(
     done = p.post("/portal/delete", data={"confirm": "löschen"})
     assert done.status_code == 200 and "gelöscht" in done.text
     assert p.client.get("/portal/data.json", follow_redirects=False).status_code in (302, 303)  # signed out
-    assert ReadingService(db).count_readings("A") == 0
+    assert readback.count_readings(db, "A") == 0
     import pytest as _pytest
 
     from contest.errors import PermissionDenied
 
-    with _pytest.raises(PermissionDenied):
-        HouseholdService(db).authenticate(codes["A"])
+    with _pytest.raises(PermissionDenied), db.session() as session:
+        HouseholdService(session).authenticate(codes["A"])
     # It is gone from the leaderboard that is published next.
     from contest.publishing import PublishingService
 
-    board = PublishingService(db, clock=lambda: AS_OF).boards.leaderboard(
-        "test-2026", AS_OF, public_only=False
-    )
+    board = PublishingService(db, clock=lambda: AS_OF).score("test-2026", AS_OF, public_only=False)
     assert "Amsel" not in {h.pseudonym for h in board.households}
 
 
@@ -193,9 +195,11 @@ def test_a_household_changes_its_pseudonym_and_public_listing(
     url, codes = portal_env
     p = Portal(url)
     p.login(codes["A"])
+    # A taken pseudonym is a conflict (409), as in the admin API.
     taken = p.post("/portal/settings", data={"pseudonym": "Biene", "public": "on"})
-    assert taken.status_code == 422 and "schon vergeben" in taken.text
+    assert taken.status_code == 409 and "schon vergeben" in taken.text
     saved = p.post("/portal/settings", data={"pseudonym": "Amsel im Glück"})  # checkbox off: private
     assert saved.status_code == 200 and "Gespeichert" in saved.text
-    info = HouseholdService(db).authenticate(codes["A"])
+    with db.session() as session:
+        info = HouseholdService(session).authenticate(codes["A"])
     assert info.pseudonym == "Amsel im Glück" and not info.public_listing

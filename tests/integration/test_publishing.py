@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 from contest.config import read_contest_config
+from contest.contests import ContestService
 from contest.db import Database
+from contest.households import HouseholdService
+from contest.leaderboards import LeaderboardService
 from contest.publishing import PublishingService, job_lock
-from contest.services import ContestService, HouseholdService, LeaderboardService
 from ingest.importer import CsvImporter
 from tests.integration.contest_fixture import AS_OF, write_contest_files
 
@@ -21,7 +23,8 @@ from tests.integration.contest_fixture import AS_OF, write_contest_files
 @pytest.fixture
 def contest_db(db: Database, tmp_path: Path) -> Database:
     files = write_contest_files(tmp_path / "files")
-    ContestService(db).setup(read_contest_config(files["toml"]))
+    with db.session() as session:
+        ContestService(session).setup(read_contest_config(files["toml"]))
     for meter in "ABCDE":
         CsvImporter(db).import_file(files[meter], meter)
     return db
@@ -76,7 +79,8 @@ def test_two_instances_on_postgresql_publish_once_per_tick(pg_server_url: str, t
     url = _fresh_pg_database(pg_server_url)
     db_a, db_b = Database(url), Database(url)
     files = write_contest_files(tmp_path / "files")
-    ContestService(db_a).setup(read_contest_config(files["toml"]))
+    with db_a.session() as session:
+        ContestService(session).setup(read_contest_config(files["toml"]))
     for meter in "AB":
         CsvImporter(db_a).import_file(files[meter], meter)
     a = PublishingService(db_a, clock=lambda: AS_OF)
@@ -111,11 +115,13 @@ def test_small_teams_are_not_shown_publicly(db: Database, tmp_path: Path) -> Non
     files = write_contest_files(tmp_path / "files")
     text = files["toml"].read_text(encoding="utf-8") + "\n[privacy]\nmin_team_size_public = 4\n"
     files["toml"].write_text(text, encoding="utf-8")
-    ContestService(db).setup(read_contest_config(files["toml"]))
+    with db.session() as session:
+        ContestService(session).setup(read_contest_config(files["toml"]))
     publishing = PublishingService(db, clock=lambda: AS_OF)
     publishing.publish("test-2026")
     assert publishing.latest("test-2026").teams == ()
-    staff = LeaderboardService(db).leaderboard("test-2026", AS_OF, public_only=False)
+    with db.session() as session:
+        staff = LeaderboardService(session).leaderboard("test-2026", AS_OF, public_only=False)
     assert [t.name for t in staff.teams] == ["Nordviertel"]
     publishing.close()
 
@@ -182,7 +188,8 @@ def test_the_newest_snapshot_is_always_the_one_scored_last(
     monkeypatch.setattr(LeaderboardService, "leaderboard", slow)
     publishing.publish_soon("test-2026", reason="import")
     assert started.wait(10)
-    HouseholdService(contest_db).add("test-2026", "Zaunkönig", persons=1, public_listing=True)
+    with contest_db.session() as session:
+        HouseholdService(session).add("test-2026", "Zaunkönig", persons=1, public_listing=True)
     publishing.publish("test-2026", reason="manual")
     publishing.close()  # waits for the background publication
     newest = PublishingService(contest_db, clock=lambda: AS_OF).latest("test-2026")
@@ -208,3 +215,33 @@ def test_a_snapshot_from_a_newer_version_still_loads_after_a_rollback(contest_db
     assert view.contest.slug == "test-2026" and len(view.households) == 4
     amsel = next(h for h in view.households if h.pseudonym == "Amsel")
     assert fresh.standing("test-2026", amsel.household_id) == amsel
+
+
+def test_a_snapshot_keeps_its_rules_from_before_0012_and_from_a_newer_version(contest_db: Database) -> None:
+    """Snapshots published before the rules were one value carry them as flat fields of the contest; a
+    newer version may add a rule this one does not know. Both still load with the rules they state."""
+    from sqlalchemy import update
+
+    from contest.models import LeaderboardSnapshot
+
+    first = PublishingService(contest_db, clock=lambda: AS_OF).publish("test-2026")
+    with contest_db.session() as session:
+        body = dict(session.get(LeaderboardSnapshot, first.id).body)  # type: ignore[union-attr]
+    flat = {k: v for k, v in body["contest"].items() if k != "rules"}
+    flat |= {"baseline_method": "prior_period_mean", "min_coverage_fraction": 0.7, "min_team_members": 2}
+    flat |= {"min_day_coverage_fraction": 0.5, "min_team_size_public": 4}
+    newer = dict(body["contest"])
+    newer["rules"] = {**newer["rules"], "scoring": {**newer["rules"]["scoring"], "a_rule_from_the_future": 1}}
+    for contest, expected in ((flat, (0.7, 2, 0.5, 4)), (newer, (0.8, 3, 0.9, 3))):
+        with contest_db.session() as session:
+            session.execute(
+                update(LeaderboardSnapshot)
+                .where(LeaderboardSnapshot.id == first.id)
+                .values(body={**body, "contest": contest})
+            )
+        fresh = PublishingService(contest_db, clock=lambda: AS_OF)
+        rules = fresh.latest("test-2026").contest.rules
+        scoring = rules.scoring
+        got = (scoring.min_coverage_fraction, scoring.min_team_members, scoring.min_day_coverage_fraction)
+        assert (*got, rules.privacy.min_team_size_public) == expected
+        fresh.close()

@@ -11,12 +11,14 @@ import pytest
 from sqlalchemy import select
 
 from contest.config import read_contest_config
+from contest.contests import ContestService
 from contest.db import Database
 from contest.history import Change, RankHistoryService, _Line, explain
+from contest.households import HouseholdService
 from contest.models import Household, LeaderboardSnapshot
-from contest.publishing import PublishingService, content_hash
-from contest.services import ContestService, HouseholdService
+from contest.publishing import PublishingService
 from contest.settings import WebSettings
+from contest.snapshots import content_hash
 from ingest.importer import CsvImporter
 from tests.integration.contest_fixture import AS_OF, english_hourly, write_contest_files
 from tests.integration.test_portal import Portal
@@ -27,7 +29,8 @@ from web.app import create_app
 @pytest.fixture
 def contest_db(db: Database, tmp_path: Path) -> Database:
     files = write_contest_files(tmp_path / "files")
-    ContestService(db).setup(read_contest_config(files["toml"]))
+    with db.session() as session:
+        ContestService(session).setup(read_contest_config(files["toml"]))
     for meter in "ABCDE":
         CsvImporter(db).import_file(files[meter], meter)
     return db
@@ -50,10 +53,12 @@ def test_late_data_rescores_and_the_history_says_why(contest_db: Database, tmp_p
     publishing.publish("test-2026", reason="schedule")
     _late_data_for_dachs(contest_db, tmp_path)
     publishing.publish("test-2026", reason="import")
-    history = RankHistoryService(contest_db)
+    with contest_db.session() as session:
+        dachs = RankHistoryService(session).household(_id(contest_db, "Dachs"))
+        amsel = RankHistoryService(session).household(_id(contest_db, "Amsel"))
 
     # Dachs: first unranked (data on 4 of 10 competition days), then ranked first with 50 %.
-    newest, first = history.household(_id(contest_db, "Dachs"))
+    newest, first = dachs
     assert [c.key for c in first.changes] == ["first"] and first.rank is None
     assert newest.rank == 1 and newest.savings_fraction == pytest.approx(0.5) and newest.reason == "import"
     keys = {c.key: c for c in newest.changes}
@@ -61,7 +66,7 @@ def test_late_data_rescores_and_the_history_says_why(contest_db: Database, tmp_p
     assert (keys["coverage"].before, keys["coverage"].after) == (pytest.approx(0.4), pytest.approx(1.0))
     assert (keys["field_size"].before, keys["field_size"].after) == (4, 5)
     # Amsel (20 %, rank 1 with Elster) did nothing and lost a place: the history says others moved.
-    newest, first = history.household(_id(contest_db, "Amsel"))
+    newest, first = amsel
     assert (first.rank, newest.rank, newest.moved) == (1, 2, -1)
     assert {c.key for c in newest.changes} == {"rank", "field_size", "others"}
     assert newest.savings_fraction == first.savings_fraction == pytest.approx(0.2)
@@ -131,8 +136,9 @@ def test_the_portal_shows_the_rank_history(contest_db: Database, tmp_path: Path)
     publishing.publish("test-2026", reason="schedule")
     _late_data_for_dachs(contest_db, tmp_path)
     publishing.publish("test-2026", reason="import")
-    households = HouseholdService(contest_db)
-    code = households.issue_access_code(households.find("test-2026", "Dachs").id)[1]
+    with contest_db.session() as session:
+        households = HouseholdService(session)
+        code = households.issue_access_code(households.find("test-2026", "Dachs").id)[1]
     web = WebSettings(secret_key="test-secret", upload_dir=str(tmp_path / "up"))
     with live_server(create_app(contest_db, web, clock=lambda: AS_OF, publishing=publishing)) as url:
         p = Portal(url)
@@ -141,7 +147,7 @@ def test_the_portal_shows_the_rank_history(contest_db: Database, tmp_path: Path)
         assert "Ihr mittlerer Tagesverbrauch im Vergleichszeitraum vor dem Wettbewerb" in page
         table = page.split('id="rank-history"')[1].split("</table>")[0]
         assert "Jetzt in der Wertung: genug Daten" in table
-        assert "Datenabdeckung im Wettbewerb 40,0 % → 100,0 %" in table
+        assert "Datenabdeckung im Wettbewerb 40,0\u00a0% → 100,0\u00a0%" in table
         assert "Erste Wertung" in table and "neue Daten" in table
         english = p.client.get("/portal/?lang=en").text
         assert "Your rank history" in english and "Now ranked: enough data" in english

@@ -16,14 +16,17 @@ import pytest
 from sqlalchemy import select
 
 from contest.config import parse_contest_config, read_contest_config
+from contest.contests import ContestService
 from contest.db import Database
+from contest.households import HouseholdService
 from contest.models import DailyDirty, Meter, Reading, RejectedRecord
 from contest.publishing import PublishingService
+from contest.reading_store import ReadingService
 from contest.readings import DURATION_S, ENERGY_KWH, KIND, KIND_INTERVAL, TS_UTC
-from contest.services import ContestService, HouseholdService, MeterService, ReadingService
 from contest.settings import WebSettings
 from ingest.importer import CsvImporter
 from scoring.schema import FINDING_HOUSEHOLD_UNSCORABLE, STATUS_RANKED, STATUS_UNDER_REVIEW
+from tests import stored as readback
 from tests.integration.contest_fixture import (
     AS_OF,
     CONTEST_TOML,
@@ -48,8 +51,10 @@ def other_contest_toml() -> str:
 @pytest.fixture
 def contests_db(db: Database, tmp_path: Path) -> Database:
     files = write_contest_files(tmp_path / "files")
-    ContestService(db).setup(read_contest_config(files["toml"]))
-    ContestService(db).setup(parse_contest_config(other_contest_toml()))
+    with db.session() as session:
+        ContestService(session).setup(read_contest_config(files["toml"]))
+    with db.session() as session:
+        ContestService(session).setup(parse_contest_config(other_contest_toml()))
     importer = CsvImporter(db)
     for meter in "ABCDE":
         importer.import_file(files[meter], meter)
@@ -86,8 +91,9 @@ def _poison(db: Database) -> None:
 @pytest.fixture
 def poisoned_server(contests_db: Database, tmp_path: Path) -> Iterator[tuple[str, PublishingService, str]]:
     _poison(contests_db)
-    households = HouseholdService(contests_db)
-    _, code = households.issue_access_code(households.find(SLUG, "Amsel").id)
+    with contests_db.session() as session:
+        households = HouseholdService(session)
+        _, code = households.issue_access_code(households.find(SLUG, "Amsel").id)
     publishing = PublishingService(contests_db, clock=lambda: AS_OF, cache_ttl_s=0.0)
     web = WebSettings(secret_key="test-secret", upload_dir=str(tmp_path / "up"))
     app = create_app(
@@ -118,7 +124,8 @@ def test_stored_absurd_readings_never_stop_publishing_nor_any_page(
     publishing.publish(SLUG, reason="manual")
     view = publishing.latest(SLUG)
     (finding,) = [f for f in view.findings if f.key == FINDING_HOUSEHOLD_UNSCORABLE]
-    amsel = HouseholdService(publishing.db).find(SLUG, "Amsel").id
+    with publishing.db.session() as session:
+        amsel = HouseholdService(session).find(SLUG, "Amsel").id
     assert finding.subject == f"household:{amsel}" and "1e+300" in finding.detail
     ranked = [h.pseudonym for h in view.households if h.status == STATUS_RANKED]
     assert sorted(ranked) == ["Biene", "Elster"]  # Dachs lacks data, as always
@@ -144,8 +151,7 @@ def test_an_absurd_row_of_a_file_is_rejected_with_its_line_and_nothing_else_is_l
     contests_db: Database,
 ) -> None:
     importer = CsvImporter(contests_db)
-    readings = ReadingService(contests_db)
-    before = readings.daily("B2")
+    before = readback.daily(contests_db, "B2")
     clean = english_hourly(12.0, 12.0).encode()
     # 500 MWh in one hour (a unit slip), and a register that jumps by a million kWh in a day.
     interval_file = clean + b"2026-01-21T00:00:00+01:00,500000000000.0000\n"
@@ -156,13 +162,13 @@ def test_an_absurd_row_of_a_file_is_rejected_with_its_line_and_nothing_else_is_l
     (record,) = _rejected(contests_db, report.batch_id)
     assert record.key == "reading.interval_power_too_high" and record.line_no == 20 * 24 + 2
     assert record.raw.startswith("2026-01-21T00:00:00+01:00") and "100 kW" in record.reason
-    assert readings.daily("B2").equals(before)
+    assert readback.daily(contests_db, "B2").equals(before)
 
     register_file = german_register(10.0, 8.0) + "22.01.2026 00:00;1.004.500,00\n"
     report = importer.import_bytes(register_file.encode(), "A2")
     (record,) = _rejected(contests_db, report.batch_id)
     assert record.key == "reading.register_rise_too_fast" and record.line_no == 23
-    assert readings.count_readings("A2") == 21
+    assert readback.count_readings(contests_db, "A2") == 21
 
 
 def test_the_issues_interval_is_rejected_where_every_reading_is_stored(contests_db: Database) -> None:
@@ -177,19 +183,23 @@ def test_the_issues_interval_is_rejected_where_every_reading_is_stored(contests_
             DURATION_S: [1e12, 3600.0],
         }
     )
-    readings = ReadingService(contests_db, clock=lambda: AS_OF)
-    report = readings.store(
-        MeterService(contests_db).import_context("B2"), frame, (), source="manual", rows_read=2
-    )
+    with contests_db.session() as session:
+        readings = ReadingService(session, clock=lambda: AS_OF)
+        report = readings.store(
+            readback.import_context(contests_db, "B2"), frame, (), source="manual", rows_read=2
+        )
     assert report.rows_stored == 1 and report.rows_rejected == 1
     (rejection,) = report.rejections
     assert rejection.key == "reading.duration_out_of_range" and "1e+12 s" in rejection.reason
     assert rejection.line_no is None and rejection.raw.startswith("2026-01-21T00:00:00+00:00 interval 1 kWh")
-    assert [r.key for r in readings.rejected_records(report.batch_id)] == ["reading.duration_out_of_range"]
+    assert [r.key for r in readback.rejected_records(contests_db, report.batch_id)] == [
+        "reading.duration_out_of_range"
+    ]
     register = frame.iloc[:1].assign(**{KIND: "register", ENERGY_KWH: 1e300, DURATION_S: float("nan")})
-    report = readings.store(
-        MeterService(contests_db).import_context("A2"), register, (), source="manual", rows_read=1
-    )
+    with contests_db.session() as session:
+        report = ReadingService(session, clock=lambda: AS_OF).store(
+            readback.import_context(contests_db, "A2"), register, (), source="manual", rows_read=1
+        )
     assert report.rows_stored == 0 and [r.key for r in report.rejections] == ["reading.register_out_of_range"]
     view = PublishingService(contests_db, clock=lambda: AS_OF).publish(OTHER)
     assert view.id > 0
@@ -200,22 +210,22 @@ def test_a_meter_whose_days_cannot_be_rebuilt_holds_up_no_other_meter(
 ) -> None:
     """Scoring first rebuilds the days of streamed readings, for every contest: one meter that fails
     there is logged and stays marked, and every other meter is brought up to date."""
-    from contest.streams import StreamService
+    from contest import consumption
 
     a, b = _meter_id(contests_db, "A"), _meter_id(contests_db, "B2")
     since = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
     with contests_db.session() as session:
         session.add(DailyDirty(meter_id=a, since_utc=since))
         session.add(DailyDirty(meter_id=b, since_utc=since))
-    plan = ReadingService._daily_plan
+    plan = consumption.plan_days
 
-    def failing(self: ReadingService, session: object, meter_id: int, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+    def failing(session: object, meter_id: int, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
         if meter_id == a:
             raise RuntimeError("a fault for this test")
-        return plan(self, session, meter_id, *args, **kwargs)  # type: ignore[arg-type]
+        return plan(session, meter_id, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(ReadingService, "_daily_plan", failing)
-    assert StreamService(contests_db).refresh_daily() == 1
+    monkeypatch.setattr(consumption, "plan_days", failing)
+    assert consumption.refresh_daily(contests_db) == 1
     with contests_db.session() as session:
         still = set(session.scalars(select(DailyDirty.meter_id)).all())
     assert still == {a}  # the failing one stays marked, the other is done

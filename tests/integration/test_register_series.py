@@ -14,16 +14,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from typer.testing import CliRunner
 
-from contest.cli import app
+from cli.main import app
 from contest.config import parse_contest_config
+from contest.consumption import load_readings
+from contest.contests import ContestService
 from contest.db import Database
 from contest.errors import ConfigError
-from contest.services import ContestService, MeterService, ReadingService
 from contest.settings import MqttSettings
-from contest.streams import StreamService
 from ingest.importer import CsvImporter
 from ingest.mqtt_worker import Message, MqttWorker
 from scoring import schema as S
+from tests import stored as readback
 from tests.mqtt_broker import INGEST_PASSWORD, INGEST_USER, Broker, mosquitto
 from tests.mqtt_publish import Publisher
 
@@ -49,7 +50,8 @@ meters = [{{ id = "M2", kind = "register" }}]
 
 @pytest.fixture
 def series_db(db: Database) -> Database:
-    ContestService(db).setup(parse_contest_config(_toml(dt.date(2026, 11, 29))))
+    with db.session() as session:
+        ContestService(session).setup(parse_contest_config(_toml(dt.date(2026, 11, 29))))
     return db
 
 
@@ -80,12 +82,13 @@ def test_a_shelly_bound_to_a_meter_with_manual_readings_is_stored_not_rejected(
 ) -> None:
     """The bug as found: every Shelly reading was "register went backwards from 13843 to 1234 kWh"."""
     now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
-    ContestService(db).setup(parse_contest_config(_toml(now.date())))
+    with db.session() as session:
+        ContestService(session).setup(parse_contest_config(_toml(now.date())))
     # The household typed in its display: 10 kWh a day, 13843 kWh an hour ago.
     display = [(now - dt.timedelta(days=d), 13843.0 - 10 * d) for d in (4, 3, 2, 1)]
     report = CsvImporter(db).import_bytes(_csv([*display, (now - dt.timedelta(hours=1), 13843.0)]), "M1")
     assert report.rows_stored == 5
-    bound = StreamService(db).bind("M1", "shellyem-A1")
+    bound = readback.bind(db, "M1", "shellyem-A1")
     assert bound.series_start is not None  # the meter has readings: the Shelly's register is a new series
     worker = MqttWorker(
         db,
@@ -110,15 +113,15 @@ def test_a_shelly_bound_to_a_meter_with_manual_readings_is_stored_not_rejected(
         assert _wait_for(lambda: worker.stats.received >= 3)
     finally:
         worker.stop()
-    assert worker.stats.rejected == 0, StreamService(db).rejected(10)
-    assert ReadingService(db).count_readings("M1") == 5 + 3
-    StreamService(db).refresh_daily()
-    daily = ReadingService(db).daily("M1")
+    assert worker.stats.rejected == 0, readback.rejected_stream(db, 10)
+    assert readback.count_readings(db, "M1") == 5 + 3
+    readback.refresh_daily(db)
+    daily = readback.daily(db, "M1")
     # Consumption stays continuous: the display's 40 kWh plus the Shelly's 1 kWh; the step between the
     # two counters (13843 -> 1234 kWh) is neither negative consumption nor a rejection.
     assert (daily[S.ENERGY_KWH] >= 0).all()
     assert daily[S.ENERGY_KWH].sum() == pytest.approx(40.0 + 1.0)
-    seen = StreamService(db).last_seen("shellyem-A1")
+    seen = readback.last_seen(db, "shellyem-A1")
     assert [(m.channel, m.meter, m.rejection_key) for m in seen] == [("emeter/0/total", "M1", None)]
     assert seen[0].energy_kwh == pytest.approx(1235.0)
 
@@ -136,22 +139,22 @@ def test_consumption_stays_continuous_across_the_bind_and_uploads_are_refused_wh
     # Display readings at midnight, 10 kWh a day from 1 November, and 5 kWh more at noon on the 10th.
     display = [(day(d), 13800.0 + 10 * (d - 1)) for d in range(1, 11)] + [(day(10, 12), 13895.0)]
     CsvImporter(db).import_bytes(_csv(display), "M1")
-    StreamService(db).bind("M1", "reader-1", at=day(10, 12))
+    readback.bind(db, "M1", "reader-1", at=day(10, 12))
     # The reader's own counter stands far above the display (no step between them may count).
     worker = MqttWorker(db, MqttSettings(port=1), clock=lambda: day(12, 1))
     for hour in range(0, 37):
         ts = day(10, 12) + dt.timedelta(hours=hour, seconds=1)
         _deliver(worker, "reader-1", ts, 20000.0 + hour * 10 / 24)
     assert worker.stats.rejected == 0 and worker.stats.stored == 37
-    StreamService(db).refresh_daily()
-    by_day = {row[S.DAY]: row for row in ReadingService(db).daily("M1").to_dict("records")}
+    readback.refresh_daily(db)
+    by_day = {row[S.DAY]: row for row in readback.daily(db, "M1").to_dict("records")}
     for d in range(1, 12):  # the 10th: 5 kWh on the display before noon, 5 kWh on the reader after
         assert by_day[dt.date(2026, 11, d)][S.ENERGY_KWH] == pytest.approx(10.0, rel=1e-4), d
         assert by_day[dt.date(2026, 11, d)][S.COVERAGE_FRACTION] == pytest.approx(1.0, rel=1e-4), d
     # The same result as a rebuild from all readings (the streamed days were computed incrementally).
-    before = ReadingService(db).daily("M1")
-    ReadingService(db).rebuild_all_daily("M1")
-    assert ReadingService(db).daily("M1").equals(before)
+    before = readback.daily(db, "M1")
+    readback.rebuild_all_daily(db, "M1")
+    assert readback.daily(db, "M1").equals(before)
 
     # An upload for the device's time is refused with its reason; one for before the bind is taken.
     late = CsvImporter(db).import_bytes(_csv([(day(11), 13905.0), (day(9, 6), 13882.5)]), "M1")
@@ -163,11 +166,11 @@ def test_consumption_stays_continuous_across_the_bind_and_uploads_are_refused_wh
     )
     # A second device cannot feed the same meter at the same time.
     with pytest.raises(ConfigError, match="read by the device 'reader-1'"):
-        StreamService(db).bind("M1", "reader-2")
+        readback.bind(db, "M1", "reader-2")
 
     # Unbinding ends the device's series: uploads are taken again from then on, as a series of their own.
-    assert StreamService(db).unbind("M1", "reader-1", at=day(12, 2)) == 1
-    series = MeterService(db).import_context("M1").series
+    assert readback.unbind(db, "M1", "reader-1", at=day(12, 2)) == 1
+    series = readback.import_context(db, "M1").series
     assert [(s.starts_at, s.device) for s in series] == [
         (None, None),
         (day(10, 12), "reader-1"),
@@ -175,51 +178,49 @@ def test_consumption_stays_continuous_across_the_bind_and_uploads_are_refused_wh
     ]
     again = CsvImporter(db).import_bytes(_csv([(day(12, 12), 13925.0), (day(13), 13930.0)]), "M1")
     assert again.rows_stored == 2 and again.rows_rejected == 0
-    assert all(v >= 0 for v in ReadingService(db).daily("M1")[S.ENERGY_KWH])
-    assert ReadingService(db).daily("M1")[S.ENERGY_KWH].max() < 11.0
+    assert all(v >= 0 for v in readback.daily(db, "M1")[S.ENERGY_KWH])
+    assert readback.daily(db, "M1")[S.ENERGY_KWH].max() < 11.0
 
 
 def test_a_binding_without_readings_is_undone_by_unbinding(series_db: Database) -> None:
     db = series_db
-    streams = StreamService(db)
     # An empty meter: the device's register becomes its only series (its past readings count too).
-    assert streams.bind("M2", "reader-2").series_start is None
-    assert streams.unbind("M2", "reader-2") == 1
-    assert MeterService(db).import_context("M2").series == ()  # nothing was read: back to uploads
+    assert readback.bind(db, "M2", "reader-2").series_start is None
+    assert readback.unbind(db, "M2", "reader-2") == 1
+    assert readback.import_context(db, "M2").series == ()  # nothing was read: back to uploads
     CsvImporter(db).import_bytes(_csv([(dt.datetime(2026, 11, 1, tzinfo=BERLIN), 500.0)]), "M2")
-    bound = streams.bind("M2", "reader-2")
+    bound = readback.bind(db, "M2", "reader-2")
     assert bound.series_start is not None
     # A device reading from before its binding belongs to the display's series: rejected with why.
     worker = MqttWorker(db, MqttSettings(port=1))
     _deliver(worker, "reader-2", bound.series_start - dt.timedelta(hours=1), 3.0)
-    rejected = streams.rejected(5)
+    rejected = readback.rejected_stream(db, 5)
     assert [r.key for r in rejected] == ["mqtt.before_binding"]
     assert "before device 'reader-2' was bound to meter M2" in rejected[0].reason
 
 
 def test_vzlogger_values_take_the_unit_of_their_binding(series_db: Database) -> None:
     db = series_db
-    streams = StreamService(db)
     with pytest.raises(ConfigError, match="unit 'W'") as refused:
-        streams.bind("M2", "vzlogger/keller", "chn0/agg", unit="W")  # power, not energy
+        readback.bind(db, "M2", "vzlogger/keller", "chn0/agg", unit="W")  # power, not energy
     assert refused.value.key == "binding.unit"
     # vzlogger sends bare numbers: read as kWh unless the binding says the channel counts Wh (SML).
-    assert streams.bind("M2", "vzlogger/keller", "chn0/agg", unit="Wh").unit == "Wh"
+    assert readback.bind(db, "M2", "vzlogger/keller", "chn0/agg", unit="Wh").unit == "Wh"
     worker = MqttWorker(db, MqttSettings(port=1))
     now = dt.datetime.now(dt.UTC)
     stamp_ms = int(now.timestamp() * 1000)
     body = json.dumps({"timestamp": stamp_ms, "value": 3469015.0}).encode()
     worker.write_batch([Message("vzlogger/keller/chn0/agg", body, 1, 0, now)])
-    assert worker.stats.stored == 1, streams.rejected(5)
+    assert worker.stats.stored == 1, readback.rejected_stream(db, 5)
     with db.session() as session:
-        stored = ReadingService.load_readings(session, MeterService(db).import_context("M2").meter_id)
+        stored = load_readings(session, readback.import_context(db, "M2").meter_id)
     assert stored[S.ENERGY_KWH].tolist() == [pytest.approx(3469.015)]
     # A payload that states its own unit keeps it (an OBIS topic value "12.5 kWh" is not rescaled).
-    streams.bind("M1", "smartmeter/lesekopf", "1.8.0", unit="Wh")
+    readback.bind(db, "M1", "smartmeter/lesekopf", "1.8.0", unit="Wh")
     worker = MqttWorker(db, MqttSettings(port=1))  # a worker rereads bindings every few seconds
     worker.write_batch([Message("smartmeter/lesekopf/1-0:1.8.0/value", b"12.5 kWh", 2, 0, now)])
     with db.session() as session:
-        stored = ReadingService.load_readings(session, MeterService(db).import_context("M1").meter_id)
+        stored = load_readings(session, readback.import_context(db, "M1").meter_id)
     assert stored[S.ENERGY_KWH].tolist() == [pytest.approx(12.5)]
 
 
@@ -248,3 +249,25 @@ def test_meter_bind_reports_the_devices_last_message(
     assert "(mqtt.unbound_device)" in result.output
     bad = runner.invoke(app, ["meter", "bind", "M1", "--device", "other", "--unit", "°C"])
     assert bad.exit_code != 0 and "unit" in bad.output
+
+
+def test_a_device_counter_restarting_near_zero_is_a_reset_as_in_files(series_db: Database) -> None:
+    """Issue 12: the worker took only a fall to below 1 % of the last value for a reset, files also one
+    to below 1 kWh; so a reader restarting at 0.8 kWh after 50 kWh was refused over MQTT and kept from
+    a file. Both now judge by the one register rule (scoring.registers)."""
+    db = series_db
+    assert readback.bind(db, "M2", "reader-9").series_start is None  # an empty meter: the device's series
+    t0 = dt.datetime(2026, 11, 20, 8, tzinfo=BERLIN)
+    worker = MqttWorker(db, MqttSettings(port=1), clock=lambda: t0 + dt.timedelta(days=1))
+    for hour, kwh in enumerate((50.0, 50.5, 0.8, 1.3)):
+        _deliver(worker, "reader-9", t0 + dt.timedelta(hours=hour), kwh)
+    assert worker.stats.rejected == 0 and worker.stats.stored == 4, readback.rejected_stream(db, 5)
+    _deliver(worker, "reader-9", t0 + dt.timedelta(hours=4), 1.1)  # below 1.3 and no restart: refused
+    assert [r.key for r in readback.rejected_stream(db, 5)] == ["mqtt.register_backwards"]
+    readback.refresh_daily(db)
+    # 50 -> 50.5 and 0.8 -> 1.3 count; the restart's hour counts nothing.
+    assert readback.daily(db, "M2")[S.ENERGY_KWH].sum() == pytest.approx(1.0)
+    # The same readings from a file: the restart is kept there too.
+    body = _csv([(t0 + dt.timedelta(hours=h), v) for h, v in enumerate((50.0, 50.5, 0.8, 1.3))])
+    report = CsvImporter(db).import_bytes(body, "M1")
+    assert report.rows_stored == 4 and report.rejections == ()

@@ -9,11 +9,12 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from contest.cli import app
+from cli.main import app
 from contest.config import parse_contest_config, read_contest_config
+from contest.contests import ContestService
 from contest.db import Database
 from contest.errors import ConfigError
-from contest.services import ContestService, LeaderboardService
+from contest.leaderboards import LeaderboardService
 from ingest.importer import CsvImporter
 from tests.integration.contest_fixture import AS_OF, CONTEST_TOML, write_contest_files
 from tests.servers import live_server
@@ -28,7 +29,8 @@ def test_co2_factor_and_team_aggregation_come_from_the_contest_file(db: Database
     text = text.replace("[scoring]\n", '[scoring]\nteam_aggregation = "median"\n')
     text += "\n[co2]\nelectricity_kg_per_kwh = 0.5\n"
     files["toml"].write_text(text, encoding="utf-8")
-    ContestService(db).setup(read_contest_config(files["toml"]))
+    with db.session() as session:
+        ContestService(session).setup(read_contest_config(files["toml"]))
     for meter in "ABCDE":
         CsvImporter(db).import_file(files[meter], meter)
     with live_server(create_app(db, clock=lambda: AS_OF)) as url:
@@ -64,11 +66,13 @@ def test_weather_is_imported_for_degree_days(
         .replace("[scoring]\n", '[scoring]\nmethod = "degree_day_regression"\n')
     )
     files["toml"].write_text(text, encoding="utf-8")
-    ContestService(db).setup(read_contest_config(files["toml"]))
+    with db.session() as session:
+        ContestService(session).setup(read_contest_config(files["toml"]))
     monkeypatch.setenv("CONTEST_DB_URL", db_url)
     dwd = next(DATA.glob("produkt_klima_tag_*.txt"))
     result = CliRunner().invoke(app, ["weather", "import", "test-2026", str(dwd)])
     assert result.exit_code == 0, result.output
     assert "days of temperature stored" in result.output and "DWD" in result.output
-    board = LeaderboardService(db).leaderboard("test-2026", AS_OF, public_only=False)
-    assert board.contest.baseline_method == "degree_day_regression"
+    with db.session() as session:
+        board = LeaderboardService(session).leaderboard("test-2026", AS_OF, public_only=False)
+    assert board.contest.rules.scoring.method == "degree_day_regression"

@@ -22,12 +22,13 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from contest.admin import StaffService
 from contest.config import parse_contest_config
+from contest.contests import ContestService
 from contest.db import Database
+from contest.households import HouseholdService
 from contest.publishing import PublishingService
-from contest.services import ContestService, HouseholdService
 from contest.settings import WebSettings
+from contest.staff import StaffService
 from ingest.importer import CsvImporter
 from ingest.mqtt_publish import RetainedLeaderboardPublisher
 from ingest.mqtt_worker import MqttWorker
@@ -327,7 +328,8 @@ def season(db: Database, tmp_path: Path) -> Iterator[Season]:
         web = WebSettings(secret_key="season-secret", upload_dir=str(tmp_path / "uploads"))
         app = create_app(db, web, clock=clock, importer=CsvImporter(db, clock=clock), publishing=publishing)
         display = Display(broker)
-        token = StaffService(db).create_token("stadt-soest")
+        with db.session() as session:
+            token = StaffService(session).create_token("stadt-soest")
         with live_server(app) as url, httpx.Client(base_url=url, timeout=60) as client:
             yield Season(
                 db=db,
@@ -351,10 +353,12 @@ def test_a_contest_lives_through_its_whole_season(season: Season, browser: Any) 
     chromium = Chromium(browser, s)
     token = s.staff["Authorization"].removeprefix("Bearer ")
     # --- 2 November: staff set the contest up as a draft, a month before the start -------------------
-    ContestService(s.db).setup(parse_contest_config(CONTEST))
-    households = HouseholdService(s.db)
-    for name in ("Amsel", "Biene", "Chamäleon", "Dachs"):
-        s.codes[name] = households.issue_access_code(households.find(SLUG, name).id)[1]
+    with s.db.session() as session:
+        ContestService(session).setup(parse_contest_config(CONTEST))
+    with s.db.session() as session:
+        households = HouseholdService(session)
+        for name in ("Amsel", "Biene", "Chamäleon", "Dachs"):
+            s.codes[name] = households.issue_access_code(households.find(SLUG, name).id)[1]
     assert s.tick() == []  # a draft is the staff's alone: the schedule leaves it be
     assert s.web.get(f"/contests/{SLUG}").status_code == 404
     assert s.web.get(f"/api/contests/{SLUG}/leaderboard").status_code == 404

@@ -11,11 +11,12 @@ import pytest
 from litestar.testing import TestClient
 from typer.testing import CliRunner
 
-from contest.admin import StaffService
-from contest.cli import app as cli
+from cli.main import app as cli
 from contest.db import Database
+from contest.households import HouseholdService
+from contest.leaderboards import LeaderboardService
 from contest.publishing import PublishingService
-from contest.services import HouseholdService, LeaderboardService
+from contest.staff import StaffService
 from ingest.importer import CsvImporter
 from web.app import create_app
 
@@ -96,9 +97,11 @@ def test_every_publication_path_works_in_every_state(
         assert publishing.seasons.get(slug).state == state
         assert publishing.seasons.get(slug).last_error is None
         # Staff and the pages, through the app.
-        token = StaffService(db).create_token("staff")
-        households = HouseholdService(db)
-        code = households.issue_access_code(households.find(slug, "Igel").id)[1]
+        with db.session() as session:
+            token = StaffService(session).create_token("staff")
+        with db.session() as session:
+            households = HouseholdService(session)
+            code = households.issue_access_code(households.find(slug, "Igel").id)[1]
         with TestClient(create_app(db, publishing=publishing)) as client:
             staff = {"Authorization": f"Bearer {token}"}
             assert client.post(f"/api/admin/contests/{slug}/publish", headers=staff).status_code == 201
@@ -148,7 +151,8 @@ def test_one_contests_failure_never_stops_another(
         assert broken.last_error is not None and "a fault for this test" in broken.last_error
         assert broken.last_published_at is None
         assert publishing.seasons.get("healthy").last_error is None
-        token = StaffService(db).create_token("staff")
+        with db.session() as session:
+            token = StaffService(session).create_token("staff")
         with TestClient(create_app(db, publishing=publishing)) as client:
             # Staff see the error; the public page of the broken contest still answers, empty.
             detail = client.get("/api/admin/contests/broken", headers={"Authorization": f"Bearer {token}"})
@@ -175,16 +179,16 @@ def test_a_close_by_another_process_wins_over_a_slower_publication(
     )
     assert run.invoke(cli, ["setup", str(path)]).exit_code == 0
     slow, staff = PublishingService(db), PublishingService(db)
-    leaderboard = LeaderboardService.leaderboard
+    score = PublishingService.score
     closed: list[int] = []
 
-    def scoring_while_staff_close(self: LeaderboardService, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
-        view = leaderboard(self, *args, **kwargs)  # type: ignore[arg-type]
-        if self is slow.boards and not closed:
+    def scoring_while_staff_close(self: PublishingService, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        view = score(self, *args, **kwargs)  # type: ignore[arg-type]
+        if self is slow and not closed:
             closed.append(staff.close_now("closing", actor="staff:test", reason="Preisverleihung").id)
         return view
 
-    monkeypatch.setattr(LeaderboardService, "leaderboard", scoring_while_staff_close)
+    monkeypatch.setattr(PublishingService, "score", scoring_while_staff_close)
     try:
         info = slow.publish("closing", reason="import")
         assert closed and info.id == closed[0] and info.final

@@ -15,12 +15,13 @@ from typing import Any
 import httpx
 import pytest
 
-from contest.admin import StaffService
 from contest.config import read_contest_config
+from contest.contests import ContestService
 from contest.db import Database
 from contest.domain import MeterInfo
-from contest.services import ContestService, HouseholdService
+from contest.households import HouseholdService
 from contest.settings import WebSettings
+from contest.staff import StaffService
 from ingest.importer import CsvImporter
 from tests.integration.contest_fixture import AS_OF, german_register, write_contest_files
 from tests.integration.test_portal import Portal
@@ -62,13 +63,16 @@ class FlakyImporter:
 @pytest.fixture
 def env(db: Database, tmp_path: Path) -> Iterator[Env]:
     files = write_contest_files(tmp_path / "files")
-    ContestService(db).setup(read_contest_config(files["toml"]))
+    with db.session() as session:
+        ContestService(session).setup(read_contest_config(files["toml"]))
     for meter in "AB":
         CsvImporter(db).import_file(files[meter], meter)
-    households = HouseholdService(db)
-    _, code_a = households.issue_access_code(households.find("test-2026", "Amsel").id)
-    _, code_x = households.add("test-2026", "Xenia", meters=[MeterInfo("X-1", "electricity", "register")])
-    token = StaffService(db).create_token("stadt-team")
+    with db.session() as session:
+        households = HouseholdService(session)
+        _, code_a = households.issue_access_code(households.find("test-2026", "Amsel").id)
+        _, code_x = households.add("test-2026", "Xenia", meters=[MeterInfo("X-1", "electricity", "register")])
+    with db.session() as session:
+        token = StaffService(session).create_token("stadt-team")
     web = WebSettings(
         secret_key="hardening-test-key-0123456789abcdef",
         upload_dir=str(tmp_path / "up"),
@@ -89,10 +93,12 @@ def test_a_deleted_households_cookie_never_opens_the_next_household(env: Env) ->
     p = Portal(env.url)
     p.login(env.codes["X"])
     cookie = p.client.cookies["portal_session"]
-    old_id = HouseholdService(env.db).find("test-2026", "Xenia").id
+    with env.db.session() as session:
+        old_id = HouseholdService(session).find("test-2026", "Xenia").id
     assert "Xenia" in _signed_in(env.url, cookie)
     p.post("/portal/delete", data={"confirm": "LÖSCHEN"})
-    info, _ = HouseholdService(env.db).add("test-2026", "Yvonne")
+    with env.db.session() as session:
+        info, _ = HouseholdService(session).add("test-2026", "Yvonne")
     if env.db.url.startswith("sqlite"):
         assert info.id == old_id  # SQLite hands out the deleted row's id again: the case to defend
     page = _signed_in(env.url, cookie)
@@ -116,7 +122,8 @@ def test_a_new_access_code_ends_existing_sessions(env: Env) -> None:
     p = Portal(env.url)
     p.login(env.codes["A"])
     assert "Amsel" in p.client.get("/portal/").text
-    amsel = HouseholdService(env.db).find("test-2026", "Amsel").id
+    with env.db.session() as session:
+        amsel = HouseholdService(session).find("test-2026", "Amsel").id
     r = httpx.post(f"{env.url}/api/admin/households/{amsel}/access-code", headers=env.staff)
     assert r.status_code in (200, 201), r.text
     assert "Zugangscode" in p.client.get("/portal/").text
@@ -227,7 +234,8 @@ def test_a_long_upload_file_name_is_shortened_and_the_upload_survives_a_failed_i
     assert failed.status_code == 500
     done = p.post(f"/portal/upload/{token}/confirm")  # the same upload, still waiting
     assert done.status_code == 200 and "/portal/imports/" in str(done.url)
-    batches = HouseholdService(env.db).batches(HouseholdService(env.db).find("test-2026", "Amsel").id)
+    with env.db.session() as session:
+        batches = HouseholdService(session).batches(HouseholdService(session).find("test-2026", "Amsel").id)
     stored = batches[0].filename or ""
     assert 0 < len(stored) <= 200 and stored.endswith(".csv") and "\\" not in stored
 
@@ -310,19 +318,19 @@ def test_contest_serve_refuses_a_missing_or_known_secret_key(
 ) -> None:
     from typer.testing import CliRunner
 
-    import contest.cli
+    import cli.main
 
     served: list[object] = []
-    monkeypatch.setattr(contest.cli, "_serve", lambda *args: served.append(args))
+    monkeypatch.setattr(cli.main, "_serve", lambda *args: served.append(args))
     monkeypatch.setenv("CONTEST_DB_URL", f"sqlite:///{tmp_path / 'c.sqlite3'}")
     if key is None:
         monkeypatch.delenv("CONTEST_SECRET_KEY", raising=False)
     else:
         monkeypatch.setenv("CONTEST_SECRET_KEY", key)
-    result = CliRunner().invoke(contest.cli.app, ["serve"])
+    result = CliRunner().invoke(cli.main.app, ["serve"])
     assert result.exit_code == 2 and "CONTEST_SECRET_KEY" in result.output and not served
     monkeypatch.setenv("CONTEST_SECRET_KEY", "9f2c41d8a07be63d5c1f8e24b9a7d063")  # a random one: it serves
-    assert CliRunner().invoke(contest.cli.app, ["serve"]).exit_code == 0 and len(served) == 1
+    assert CliRunner().invoke(cli.main.app, ["serve"]).exit_code == 0 and len(served) == 1
 
 
 def test_docker_compose_ships_no_secret_key_and_limits_the_server() -> None:
@@ -340,7 +348,7 @@ def test_docker_compose_ships_no_secret_key_and_limits_the_server() -> None:
 def test_contest_serve_closes_connections_that_never_finish_their_headers(tmp_path: Path) -> None:
     import uvicorn
 
-    from contest.webserver import uvicorn_config
+    from cli.webserver import uvicorn_config
 
     db = Database(f"sqlite:///{tmp_path / 'c.sqlite3'}")
 
@@ -388,7 +396,8 @@ def test_the_city_site_can_frame_the_widget_but_not_the_portal(browser: Any, tmp
 
     db = Database(f"sqlite:///{tmp_path / 'frame.sqlite3'}")
     files = write_contest_files(tmp_path / "files")
-    ContestService(db).setup(read_contest_config(files["toml"]))
+    with db.session() as session:
+        ContestService(session).setup(read_contest_config(files["toml"]))
     for meter in "AB":
         CsvImporter(db).import_file(files[meter], meter)
     city_port = free_port()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from contest.errors import CsvFormatError
+from contest.readings import out_of_bounds
 from contest.units import GasFactors
 from ingest.csv_parse import ParsedCsv, parse_csv, read_csv
 
@@ -449,6 +451,21 @@ def test_register_spike_rejects_the_spike_only() -> None:
     )
     assert keys(parsed) == [(3, "csv.register_backwards")]
     assert list(parsed.readings["energy_kwh"]) == [100, 101, 102]
+
+
+def test_a_glitch_too_fast_for_a_household_costs_its_own_rows_only() -> None:
+    """Issue 12: the parser judged falls alone (9000 and 9001 kept, so 101 and 102 "went backwards"
+    from them) and the bounds judged rises after it (9000 and 9001 too fast): four rows lost for a
+    glitch of two. The one register rule judges both at once; the bounds reject the glitch."""
+    parsed = parse(
+        "Datum;Zählerstand (kWh)\n01.01.2025;100\n02.01.2025;9000\n03.01.2025;9001\n04.01.2025;101\n"
+        "05.01.2025;102\n"
+    )
+    assert parsed.rejections == ()
+    problems = out_of_bounds(parsed.readings, now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    assert parsed.readings.loc[problems.index, "line_no"].tolist() == [3, 4]
+    assert set(problems["key"]) == {"reading.register_rise_too_fast"}
+    assert parsed.readings.drop(index=problems.index)["energy_kwh"].tolist() == [100, 101, 102]
 
 
 def test_negative_interval_is_rejected() -> None:

@@ -4,20 +4,39 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from ingest.payloads import parse_message
+from ingest.identity import sender_problem
+from ingest.payloads import TopicPrefixes, format_table, parse_message
 from tests.unit.test_payload_properties import assert_readings, refusal, sample_message
 
 IMPORT, EXPORT = "import", "export"
 
 
 def test_tuya_plug_energy_with_last_seen() -> None:
-    """Custom base topic "zigbee2mqttcc1352"; energy 8.42 kWh; last_seen is the time of the value."""
+    """Custom base topic "zigbee2mqttcc1352" (the installation's setting, as in Zigbee2MQTT's own
+    mqtt.base_topic); energy 8.42 kWh; last_seen is the time of the value."""
     topic, payload = sample_message("zigbee2mqtt_tuya_plug_energy_kwh.txt")
     assert topic == "zigbee2mqttcc1352/plug_zigbee23"
+    table = format_table(TopicPrefixes(zigbee2mqtt="zigbee2mqttcc1352"))
     assert_readings(
-        parse_message(topic, payload),
+        table.parse(topic, payload),
         [("plug_zigbee23", "energy", 8.42 * 1, IMPORT, datetime(2022, 11, 15, 19, 6, 38, tzinfo=UTC))],
     )
+    assert "zigbee2mqttcc1352/+" in table.subscriptions and "zigbee2mqtt/+" not in table.subscriptions
+    # Under the default base topic that installation's topic is no Zigbee2MQTT topic.
+    refusal(topic, payload, "mqtt.unknown_topic")
+
+
+def test_a_base_topic_of_several_levels_routes_subscribes_and_names_the_sender() -> None:
+    table = format_table(TopicPrefixes(zigbee2mqtt="haus/zigbee"))
+    (reading,) = table.parse("haus/zigbee/z1", b'{"energy": 8.42}')
+    assert (reading.device, reading.channel, reading.energy_kwh) == ("z1", "energy", 8.42)
+    (attribute,) = table.parse("haus/zigbee/z1/energy", b"8.5")
+    assert attribute.device == "z1"
+    assert table.detect("haus/zigbee/z1", b"{}").name == "zigbee2mqtt"
+    assert {"haus/zigbee/+", "haus/zigbee/+/energy"} <= set(table.subscriptions)
+    assert "haus/zigbee/%u/#" in table.write_patterns
+    assert sender_problem("haus/zigbee/z1", {"z1"}, patterns=table.write_patterns) is None
+    assert sender_problem("haus/zigbee/z1", {"z2"}, patterns=table.write_patterns) is not None
 
 
 def test_attribute_output_mode() -> None:

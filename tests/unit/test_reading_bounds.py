@@ -168,3 +168,44 @@ def test_a_frame_is_judged_like_each_of_its_readings_and_register_rises_never_br
     values, stamps = registers[ENERGY_KWH].to_numpy(), registers[TS_UTC].tolist()
     for a in range(1, len(values)):
         assert register_rise_problem(stamps[a - 1], values[a - 1], stamps[a], values[a]) is None
+
+
+def test_the_meter_validity_and_register_series_are_judged_once_for_files_and_streams() -> None:
+    """One check (contest.readings.validity_problem) for uploads and device messages alike (issue 12:
+    the importer and the MQTT worker each had their own)."""
+    from contest.domain import SeriesInfo
+    from contest.readings import validity_problem, validity_problems
+
+    installed, replaced = T0, T0 + dt.timedelta(days=10)
+    bound_at = T0 + dt.timedelta(days=5)
+    series = (SeriesInfo(None, bound_at, None), SeriesInfo(bound_at, None, "reader-1"))
+    meter = {
+        "meter": "M1",
+        "valid_from": installed,
+        "valid_to": replaced,
+        "series": series,
+        "tz": "Europe/Berlin",
+    }
+    early, inside, device_time, late = (
+        T0 - dt.timedelta(hours=1),
+        T0 + dt.timedelta(days=1),
+        bound_at + dt.timedelta(hours=1),
+        replaced + dt.timedelta(hours=1),
+    )
+    assert validity_problem(inside, **meter) is None  # type: ignore[arg-type]
+    assert validity_problem(early, **meter)[0] == "reading.outside_meter_validity"  # type: ignore[arg-type,index]
+    assert "replaced" in validity_problem(late, **meter)[1]  # type: ignore[arg-type,index]
+    upload = validity_problem(device_time, **meter)  # type: ignore[arg-type]
+    assert upload is not None and upload[0] == "csv.meter_read_by_device" and "reader-1" in upload[1]
+    assert validity_problem(device_time, device="reader-1", **meter) is None  # type: ignore[arg-type]
+    before = validity_problem(inside, device="reader-1", **meter)  # type: ignore[arg-type]
+    assert before is not None and before[0] == "mqtt.before_binding"
+    # A frame is judged as each of its readings.
+    stamps = pd.Series(pd.to_datetime([early, inside, device_time, late], utc=True), index=[7, 8, 9, 10])
+    frame = validity_problems(stamps, **meter)  # type: ignore[arg-type]
+    assert list(frame.index) == [7, 9, 10]
+    assert frame["key"].tolist() == [
+        "reading.outside_meter_validity",
+        "csv.meter_read_by_device",
+        "reading.outside_meter_validity",
+    ]

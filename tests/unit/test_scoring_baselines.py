@@ -12,7 +12,14 @@ import pytest
 
 from scoring.baselines import PeerBenchmarkModel, PriorPeriodMeanModel, PriorYearModel
 from scoring.dayblock import DayBlock
-from scoring.leaderboard import ScoringRules, score_contest
+from scoring.leaderboard import score_contest
+from scoring.methods import (
+    METHOD_DEGREE_DAY,
+    METHOD_PEER_BENCHMARK,
+    METHOD_PRIOR_PERIOD_MEAN,
+    METHOD_PRIOR_YEAR,
+)
+from scoring.rules import ScoringRules
 from scoring.schema import (
     ACTUAL_KWH,
     BASELINE_DAYS,
@@ -46,13 +53,7 @@ from scoring.schema import (
     WEEKEND_KWH_PER_DAY,
     FrameSchemaError,
 )
-from scoring.specs import (
-    METHOD_DEGREE_DAY,
-    METHOD_PEER_BENCHMARK,
-    METHOD_PRIOR_PERIOD_MEAN,
-    METHOD_PRIOR_YEAR,
-    BaselineSpec,
-)
+from scoring.specs import BaselineSpec
 from scoring.stromspiegel import load_stromspiegel, parse_stromspiegel_csv
 
 TZ = "Europe/Berlin"

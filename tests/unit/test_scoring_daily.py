@@ -102,14 +102,16 @@ def test_register_across_spring_dst_day_weights_the_23_hour_day_by_its_real_leng
 
 
 def test_register_that_falls_is_a_reset_with_no_negative_consumption_and_a_finding() -> None:
-    # 100 -> 110 (+10 kWh, 1 h), 110 -> 5 (reset: nothing), 5 -> 15 (+10 kWh, 1 h): 20 kWh over 2 h of 24 h.
+    # 100 -> 110 (+10 kWh, 1 h), 110 -> 0.5 (reset: nothing), 0.5 -> 10.5 (+10 kWh, 1 h): 20 kWh over 2 h of
+    # 24 h. A reset is a fall to near zero (below 1 % or 1 kWh, scoring.registers); 110 -> 5 went backwards
+    # (next test).
     frame, findings = daily_consumption(
         readings(
             [
                 register("m9", "2024-01-10 10:00", 100.0),
                 register("m9", "2024-01-10 11:00", 110.0),
-                register("m9", "2024-01-10 12:00", 5.0),
-                register("m9", "2024-01-10 13:00", 15.0),
+                register("m9", "2024-01-10 12:00", 0.5),
+                register("m9", "2024-01-10 13:00", 10.5),
             ]
         ),
         TZ,
@@ -120,8 +122,49 @@ def test_register_that_falls_is_a_reset_with_no_negative_consumption_and_a_findi
     assert len(resets) == 1
     assert resets[0].subject == "meter:m9"
     assert resets[0].data["before_kwh"] == 110.0
-    assert resets[0].data["after_kwh"] == 5.0
+    assert resets[0].data["after_kwh"] == 0.5
     assert resets[0].data["after_ts_utc"] == local("2024-01-10 12:00").isoformat()
+
+
+def test_a_register_that_falls_without_a_reset_is_left_out_as_the_csv_and_mqtt_paths_reject_it() -> None:
+    # Issue 12: daily consumption took any fall for a reset (110 -> 5 counted nothing for that hour, then
+    # 5 -> 15 as 10 kWh), while files and MQTT reject such a reading as gone backwards. Now the one
+    # register rule (scoring.registers) decides: 5 and 15 are below 110 without a reset, so both are left
+    # out and 110 -> 111 counts from 110.
+    frame, findings = daily_consumption(
+        readings(
+            [
+                register("m9", "2024-01-10 10:00", 100.0),
+                register("m9", "2024-01-10 11:00", 110.0),
+                register("m9", "2024-01-10 12:00", 5.0),
+                register("m9", "2024-01-10 13:00", 15.0),
+                register("m9", "2024-01-10 14:00", 111.0),
+                register("m9", "2024-01-10 15:00", 112.0),
+            ]
+        ),
+        TZ,
+    )
+    # Before: 10 + 0 (the "reset") + 10 + 96 + 1 = 117 kWh, of which 106 kWh never flowed.
+    assert by_day(frame) == {"2024-01-10": (pytest.approx(12.0), pytest.approx(5 / 24))}
+    assert not [f for f in findings if f.key == FINDING_REGISTER_RESET]
+    (backwards,) = [f for f in findings if f.key == "scoring.register_backwards"]
+    assert backwards.data["count"] == 2 and backwards.data["first_kwh"] == 5.0
+
+
+def test_a_register_that_rolls_over_at_a_power_of_ten_counts_the_wrapped_rise() -> None:
+    # A 5-digit counter: 99,998 kWh at 10:00, 2 kWh at 12:00 is 4 kWh in two hours, not a reset.
+    frame, findings = daily_consumption(
+        readings(
+            [
+                register("m", "2024-01-10 10:00", 99_998.0),
+                register("m", "2024-01-10 12:00", 2.0),
+                register("m", "2024-01-10 13:00", 3.0),
+            ]
+        ),
+        TZ,
+    )
+    assert by_day(frame) == {"2024-01-10": (pytest.approx(5.0), pytest.approx(3 / 24))}
+    assert [f.key for f in findings] == ["scoring.register_rollover"]
 
 
 def test_two_register_values_at_one_instant_are_a_jump_not_a_reset() -> None:

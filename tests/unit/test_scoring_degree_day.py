@@ -18,7 +18,8 @@ from scoring.degree_day import (
     fit_degree_day,
     t_critical,
 )
-from scoring.specs import METHOD_DEGREE_DAY, BaselineSpec
+from scoring.methods import METHOD_DEGREE_DAY
+from scoring.specs import BaselineSpec
 from scoring.weather import cooling_degree_days, heating_degree_days
 
 SPEC = BaselineSpec(method=METHOD_DEGREE_DAY)

@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scoring.leaderboard import Leaderboard, ScoringRules, expand_absence_ranges, score_contest
+from scoring.days import expand_absence_ranges
+from scoring.leaderboard import Leaderboard, score_contest
+from scoring.rules import ScoringRules
 from scoring.schema import (
     ACTUAL_KWH,
     BASELINE_DAYS,

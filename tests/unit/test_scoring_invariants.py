@@ -13,7 +13,9 @@ import pandas as pd
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from scoring.leaderboard import Leaderboard, ScoringRules, score_contest
+from scoring.leaderboard import Leaderboard, score_contest
+from scoring.methods import METHOD_DEGREE_DAY, METHOD_PRIOR_PERIOD_MEAN, METHOD_PRIOR_YEAR
+from scoring.rules import ScoringRules
 from scoring.schema import (
     COVERAGE_FRACTION,
     DAY,
@@ -30,7 +32,7 @@ from scoring.schema import (
     TEAM_ID,
     TEMP_C,
 )
-from scoring.specs import METHOD_DEGREE_DAY, METHOD_PRIOR_PERIOD_MEAN, METHOD_PRIOR_YEAR, BaselineSpec
+from scoring.specs import BaselineSpec
 
 TZ = "Europe/Berlin"
 D = dt.date

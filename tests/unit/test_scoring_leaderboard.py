@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 from scoring.daily import daily_consumption, household_daily
-from scoring.leaderboard import Leaderboard, ScoringRules, score_contest, shown_savings_fraction
+from scoring.leaderboard import Leaderboard, score_contest
+from scoring.ranking import shown_savings_fraction
+from scoring.rules import ScoringRules
 from scoring.schema import (
     ACTUAL_KWH,
     BASELINE_COVERAGE_FRACTION,
@@ -461,6 +463,29 @@ def test_a_zero_baseline_is_not_ranked_and_says_why() -> None:
     board = score_contest(data, households({1: (None, 1)}), RULES, AFTER_END)
     assert row(board, 1)[STATUS] == STATUS_INSUFFICIENT_DATA
     assert [f.key for f in board.findings] == [FINDING_ZERO_BASELINE]
+
+
+def test_several_rows_for_one_household_day_add_up_like_household_daily() -> None:
+    """Daily rows given per meter (two rows for a household day) are summed, energy and coverage, before
+    the day is judged; a missing energy in one of them leaves the day without data."""
+    one_row = daily(rows(1, "2024-01-01", [10, 10, 10]), rows(1, "2024-01-08", [8, 8, 8, 8, 8]))
+    per_meter = daily(
+        rows(1, "2024-01-01", [6, 6, 6], coverage=0.5),
+        rows(1, "2024-01-01", [4, 4, 4], coverage=0.5),
+        rows(1, "2024-01-08", [5, 5, 5, 5, 5], coverage=0.5),
+        rows(1, "2024-01-08", [3, 3, 3, 3, 3], coverage=0.5),
+    )
+    people = households({1: ("A", 1)})
+    summed = row(score_contest(per_meter, people, RULES, AFTER_END), 1)
+    single = row(score_contest(one_row, people, RULES, AFTER_END), 1)
+    assert summed[BASELINE_KWH_PER_DAY] == single[BASELINE_KWH_PER_DAY] == 10
+    assert summed[ACTUAL_KWH] == single[ACTUAL_KWH] == 40
+    assert summed[SAVINGS_FRACTION] == single[SAVINGS_FRACTION] == pytest.approx(0.2)
+    with_gap = per_meter.copy()
+    with_gap.loc[len(with_gap) - 1, ENERGY_KWH] = np.nan  # 12 January: one meter's energy is missing
+    gap = row(score_contest(with_gap, people, RULES, AFTER_END), 1)
+    assert gap[COMPETITION_DAYS_WITH_DATA] == 4
+    assert gap[ACTUAL_KWH] == 32
 
 
 def test_days_of_unknown_households_are_ignored_with_a_finding() -> None:

@@ -23,7 +23,9 @@ import pytest
 
 from scoring.dayblock import DayBlock
 from scoring.degree_day import DegreeDayModel
-from scoring.leaderboard import ScoringRules, score_contest
+from scoring.leaderboard import score_contest
+from scoring.methods import METHOD_DEGREE_DAY
+from scoring.rules import ScoringRules
 from scoring.schema import (
     COVERAGE_FRACTION,
     DAY,
@@ -34,7 +36,7 @@ from scoring.schema import (
     TEAM_ID,
     TEMP_C,
 )
-from scoring.specs import METHOD_DEGREE_DAY, BaselineSpec
+from scoring.specs import BaselineSpec
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "weather"
 SAMPLES = pd.read_csv(DATA / "opendsm_samples_daily.csv", parse_dates=["day"])

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 from scoring.dayblock import DayBlock
-from scoring.leaderboard import ScoringRules, score_contest
+from scoring.leaderboard import score_contest
 from scoring.plausibility import baseline_quantiles, run_lengths
+from scoring.rules import ScoringRules
 from scoring.schema import (
     COVERAGE_FRACTION,
     DAY,

@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scoring.leaderboard import Leaderboard, ScoringRules, score_contest
+from scoring.leaderboard import Leaderboard, score_contest
+from scoring.methods import METHOD_DEGREE_DAY, METHOD_PRIOR_PERIOD_MEAN
+from scoring.rules import ScoringRules
 from scoring.schema import (
     COVERAGE_FRACTION,
     DAY,
@@ -21,7 +23,7 @@ from scoring.schema import (
     TEAM_ID,
     TEMP_C,
 )
-from scoring.specs import METHOD_DEGREE_DAY, METHOD_PRIOR_PERIOD_MEAN, BaselineSpec
+from scoring.specs import BaselineSpec
 
 TZ = "Europe/Berlin"
 D = dt.date

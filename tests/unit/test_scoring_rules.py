@@ -10,16 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scoring.leaderboard import ScoringRules
+from scoring.methods import METHOD_DEGREE_DAY, METHOD_PRIOR_PERIOD_MEAN
+from scoring.rules import ScoringRules
 from scoring.schema import DAY, TEMP_C, FrameSchemaError
-from scoring.specs import (
-    METHOD_DEGREE_DAY,
-    METHOD_PRIOR_PERIOD_MEAN,
-    BaselineSpec,
-    EmissionFactors,
-    PlausibilitySpec,
-    UncertaintySpec,
-)
+from scoring.specs import BaselineSpec, EmissionFactors, PlausibilitySpec, UncertaintySpec
 from scoring.weather import cooling_degree_days, fahrenheit_to_celsius, heating_degree_days, validate_weather
 
 D = dt.date

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scoring.leaderboard import ScoringRules, score_contest
+from scoring.leaderboard import score_contest
+from scoring.rules import ScoringRules
 from scoring.schema import (
     BASELINE_RESIDUAL_SD_KWH,
     COVERAGE_FRACTION,

@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scoring.daily import daily_consumption
-from scoring.leaderboard import Leaderboard, ScoringRules, score_contest
+from scoring.leaderboard import Leaderboard, score_contest
+from scoring.rules import ScoringRules
 from scoring.schema import (
     COVERAGE_FRACTION,
     DAY,

@@ -17,9 +17,19 @@
     return text;
   }
 
+  // A finding's or a rejected record's stable key in the page's language; its English detail (kept as
+  // the cell's tooltip) where the catalog has no sentence for the key.
+  function explained(row, key, detail) {
+    const td = cell(row, texts[key] || detail);
+    if (texts[key] && detail) td.title = detail;
+    return td;
+  }
+
+  // Times in the open contest's own zone (without one open: the browser's).
   function when(iso, timeZone) {
     if (!iso) return "–";
-    const options = { dateStyle: "short", timeStyle: "short", timeZone: timeZone || "Europe/Berlin" };
+    const zone = timeZone || (state.contest ? state.contest.timezone : undefined);
+    const options = { dateStyle: "short", timeStyle: "short", timeZone: zone };
     return new Intl.DateTimeFormat(lang, options).format(new Date(iso));
   }
 
@@ -243,7 +253,7 @@
   function lastMessage(m) {
     if (!m) return t("admin_no_message");
     const value = `${number(m.energy_kwh, 3)} kWh`;
-    const outcome = m.rejection_key ? `${t("admin_rejected_as")}: ${m.rejection_reason || m.rejection_key}` : t("admin_stored");
+    const outcome = m.rejection_key ? `${t("admin_rejected_as")}: ${texts[m.rejection_key] || m.rejection_reason || m.rejection_key}` : t("admin_stored");
     return `${when(m.received_at)} · ${value} · ${outcome}`;
   }
 
@@ -330,7 +340,7 @@
     fill("flags", "no-flags", report.findings, (row, f) => {
       cell(row, f.pseudonym || f.subject, null, true);
       cell(row, f.key);
-      cell(row, f.detail);
+      explained(row, f.key, f.detail);
       const evidence = Object.assign({}, f.data);
       delete evidence.household_id;
       cell(row, JSON.stringify(evidence));
@@ -387,7 +397,7 @@
       cell(row, r.source);
       cell(row, r.meter);
       cell(row, r.line_no !== null ? r.line_no : r.topic);
-      cell(row, `${r.reason} (${r.key})`);
+      explained(row, r.key, r.reason).append(` (${r.key})`);
       const raw = r.raw.length > 120 ? r.raw.slice(0, 120) + "…" : r.raw;
       cell(row, raw, "raw");
     });
