@@ -5,7 +5,6 @@ Dialect sniffed from the first lines, one pandas pass over the file, vectorized 
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import os
@@ -29,43 +28,31 @@ from contest.readings import (
     Rejection,
 )
 from contest.units import DEFAULT_GAS, GasFactors, energy_factor_to_kwh
-from ingest.csv_columns import EMPTY_CELLS, obis_code
 from ingest.csv_plan import ValuePlan, plan_values
 from ingest.csv_sniff import CsvLayout, is_comment, sniff_layout
 from ingest.csv_text import CsvBytes, count_lines, decode_csv_bytes, line_starts, line_text, sample_lines
 from ingest.csv_time import (
-    T_AMBIGUOUS,
-    T_EMPTY,
-    T_NO_OFFSET,
-    T_NONEXISTENT,
     T_OK,
     US_PER_S,
     ZONE_OFFSET,
-    TimeParse,
     TimeSpec,
     find_time_spec,
-    format_local,
     parse_times,
 )
-from scoring.registers import BACKWARDS, SPIKE, judge_series
+from ingest.csv_values import (
+    V_DUPLICATE,
+    V_NEGATIVE,
+    V_REGISTER,
+    RejectionContext,
+    energy_columns,
+)
+from scoring.registers import judge_series
 
 CARRIERS = ("electricity", "gas", "heat")
 MARKS = ("start", "end")
 
 #: A generic column ("Wert") is a register when it never falls and its values dwarf its steps [1].
 REGISTER_VALUE_TO_STEP = 20.0
-
-# Row codes for values (0 = usable); time codes come from ingest.csv_time.
-_V_EMPTY = 1
-_V_NAN = 2
-_V_UNIT = 3
-_V_OTHER_REGISTER = 4
-_V_NEGATIVE = 5
-_V_DUPLICATE = 6
-_V_BACKWARDS = 7
-_V_SPIKE = 8
-#: Row codes of the register readings the register rule (scoring.registers) rejects here.
-_V_REGISTER = {BACKWARDS: _V_BACKWARDS, SPIKE: _V_SPIKE}
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +250,7 @@ def _read_table(csv_bytes: CsvBytes, layout: CsvLayout, time_spec: TimeSpec, pla
     for quoting in (csv.QUOTE_MINIMAL, csv.QUOTE_NONE):
         try:
             with warnings.catch_warnings():
-                # Chunks of a column may come back with different types; _numbers reads mixed columns.
+                # Chunks of a column may come back with different types; numbers reads mixed columns.
                 warnings.simplefilter("ignore", pd.errors.DtypeWarning)
                 frame = pd.read_csv(io.BytesIO(csv_bytes.data), quoting=quoting, **options)
         except Exception:
@@ -275,68 +262,6 @@ def _read_table(csv_bytes: CsvBytes, layout: CsvLayout, time_spec: TimeSpec, pla
     raise CsvFormatError(
         "the rows of this file cannot be told apart (unbalanced quotes?)", key="csv.unreadable"
     )
-
-
-def _numbers(column: pd.Series, layout: CsvLayout) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.uint8]]:
-    """Values of one energy column as float, and a code per row (_V_EMPTY, _V_NAN)."""
-    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
-        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
-        empty = np.isnan(values)
-    else:
-        values, empty = _numbers_from_text(column.to_numpy(dtype=object), layout)
-    code = np.zeros(len(values), dtype=np.uint8)
-    code[~np.isfinite(values)] = _V_NAN
-    code[empty] = _V_EMPTY
-    return values, code
-
-
-def _numbers_from_text(
-    cells: npt.NDArray[np.object_], layout: CsvLayout
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
-    """(values, empty) of a column pandas could not read as numbers.
-
-    Some cell is not a plain number for pandas ("-", a stray quote, "1.5" in a decimal-comma file), or
-    chunks came back mixed (floats and text): the text cells are cleaned once with vectorized string
-    operations; cells pandas already read as numbers are kept as they are.
-    """
-    n = len(cells)
-    missing = pd.isna(cells)
-    is_text = np.fromiter((type(c) is str for c in cells), dtype=bool, count=n)
-    values = np.full(n, np.nan)
-    numeric = ~is_text & ~missing
-    if numeric.any():
-        values[numeric] = pd.to_numeric(pd.Series(cells[numeric], dtype=object), errors="coerce").to_numpy(
-            dtype=np.float64, na_value=np.nan
-        )
-    empty = missing.copy()
-    text_rows = np.flatnonzero(is_text)
-    if text_rows.size:
-        text = pd.Series(cells[text_rows], dtype=object).str.strip()
-        empty[text_rows] = text.str.lower().isin(EMPTY_CELLS).to_numpy()
-        cleaned = text.str.replace('"', "", regex=False).str.replace("'", "", regex=False)
-        if layout.thousands:
-            cleaned = cleaned.str.replace(layout.thousands, "", regex=False)
-        if layout.decimal != ".":
-            cleaned = cleaned.str.replace(layout.decimal, ".", regex=False)
-        values[text_rows] = pd.to_numeric(cleaned, errors="coerce").to_numpy(
-            dtype=np.float64, na_value=np.nan
-        )
-    values[empty] = np.nan
-    return values, empty
-
-
-def _factors(column: pd.Series, gas: GasFactors) -> tuple[npt.NDArray[np.float64], str]:
-    """kWh factor per row from a unit column (NaN where the unit is missing or not energy), main unit."""
-    # pint runs once per distinct unit text, not once per row.
-    codes, uniques = pd.factorize(column.to_numpy(dtype=object))
-    table = np.full(len(uniques) + 1, np.nan)  # the extra last entry serves code -1 (empty cell)
-    for k, text in enumerate(uniques):
-        with contextlib.suppress(IngestError):
-            table[k] = energy_factor_to_kwh(str(text).strip(), gas)
-    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
-    usable = [k for k in range(len(uniques)) if np.isfinite(table[k])]
-    main = str(uniques[max(usable, key=lambda k: counts[k])]).strip() if usable else ""
-    return table[codes], main
 
 
 class _Lines:
@@ -376,7 +301,7 @@ def _build(
     lines = _Lines(csv_bytes)
     time_cells = [frame[i].to_numpy(dtype=object) for i in time_spec.columns]
     times = parse_times(time_cells, time_spec, tz)
-    values = _energy(frame, plan, layout, gas)
+    values = energy_columns(frame, plan, layout, gas)
     energy, vcode, vcolumn = values.energy_kwh, values.code, values.column
 
     # Rows that fail so far: blank and comment lines are not data rows at all.
@@ -400,7 +325,7 @@ def _build(
             KIND_REGISTER if _looks_like_register(times.utc_us[usable], energy[usable]) else KIND_INTERVAL
         )
     negative = usable & (energy < 0)
-    vcode[negative] = _V_NEGATIVE
+    vcode[negative] = V_NEGATIVE
     usable &= ~negative
 
     # Duplicate instants: the first row in file order wins.
@@ -412,7 +337,7 @@ def _build(
         first_rows = dict(zip(stamps[~dup].to_numpy().tolist(), rows[~dup].tolist(), strict=True))
         for row, stamp in zip(rows[dup].tolist(), stamps[dup].to_numpy().tolist(), strict=True):
             duplicate_of[row] = first_rows[stamp]
-        vcode[rows[dup]] = _V_DUPLICATE
+        vcode[rows[dup]] = V_DUPLICATE
         rows = rows[~dup]
     rows = rows[np.argsort(times.utc_us[rows], kind="stable")]
 
@@ -425,9 +350,9 @@ def _build(
         # here too, so that the readings after it are judged without it, but it is rejected with the
         # bounds of every reading (ReadingService.out_of_bounds, from the last stored reading on).
         judged = judge_series(times.utc_us[rows], energy[rows])
-        broken = np.isin(judged.verdict, list(_V_REGISTER))
+        broken = np.isin(judged.verdict, list(V_REGISTER))
         for k in np.flatnonzero(broken).tolist():
-            vcode[rows[k]] = _V_REGISTER[int(judged.verdict[k])]
+            vcode[rows[k]] = V_REGISTER[int(judged.verdict[k])]
             p = int(judged.ref[k])
             if p >= 0:
                 previous[int(rows[k])] = (int(rows[p]), float(energy[rows[p]]))
@@ -458,7 +383,7 @@ def _build(
     # End stamps shifted by calendar steps keep their order too, but sorting costs little and makes sure.
     readings = readings.sort_values(TS_UTC, kind="stable", ignore_index=True)
 
-    context = _RejectionContext(
+    context = RejectionContext(
         times,
         time_cells,
         time_spec,
@@ -492,81 +417,6 @@ def _build(
         ignored_columns=tuple(plan.ignored) + values.ignored,
     )
     return ParsedCsv(readings=readings, rejections=rejections, dialect=dialect, rows_read=rows_read)
-
-
-@dataclass(frozen=True, slots=True)
-class _Energy:
-    """Energy per row [kWh] summed over the value columns, with a code and the column a code is about."""
-
-    energy_kwh: npt.NDArray[np.float64]
-    code: npt.NDArray[np.uint8]
-    column: npt.NDArray[np.int64]
-    columns: tuple[int, ...]
-    unit_label: str
-    ignored: tuple[tuple[str, str], ...]
-
-
-def _energy(frame: pd.DataFrame, plan: ValuePlan, layout: CsvLayout, gas: GasFactors) -> _Energy:
-    n = len(frame)
-    energy = np.zeros(n, dtype=np.float64)
-    vcode = np.zeros(n, dtype=np.uint8)
-    vcolumn = np.full(n, -1, dtype=np.int64)
-    unit_label = ""
-    row_factor: npt.NDArray[np.float64] | None = None
-    if plan.unit_column is not None:
-        row_factor, unit_label = _factors(frame[plan.unit_column], gas)
-    parsed = [
-        (index, *_numbers(frame[index], layout), unit)
-        for index, unit in zip(plan.value_columns, plan.units, strict=True)
-    ]
-    ignored: list[tuple[str, str]] = []
-    if len(parsed) > 1:
-        # A tariff register that is empty in the whole file is absent, not missing on every row.
-        present = [p for p in parsed if not (p[2] == _V_EMPTY).all()]
-        if present and len(present) < len(parsed):
-            kept = {p[0] for p in present}
-            ignored = [
-                (layout.names[p[0]], "tariff register without values") for p in parsed if p[0] not in kept
-            ]
-            parsed = present
-    for index, values, code, unit in parsed:
-        if unit is None:
-            assert row_factor is not None
-            factor: npt.NDArray[np.float64] | float = row_factor
-            code = code.copy()
-            code[~np.isfinite(row_factor) & (code == 0)] = _V_UNIT
-            unit_column_code = code == _V_UNIT
-        else:
-            factor = energy_factor_to_kwh(unit, gas)
-            unit_column_code = np.zeros(n, dtype=bool)
-            if unit not in unit_label.split("+"):
-                unit_label = f"{unit_label}+{unit}" if unit_label else unit
-        fresh = (vcode == 0) & (code != 0)
-        vcode[fresh] = code[fresh]
-        vcolumn[fresh] = index
-        if plan.unit_column is not None:
-            vcolumn[fresh & unit_column_code] = plan.unit_column
-        energy += np.where(code == 0, values * factor, 0.0)
-    if plan.obis_column is not None:
-        _filter_obis(frame[plan.obis_column], vcode, vcolumn, plan.obis_column)
-    return _Energy(energy, vcode, vcolumn, tuple(p[0] for p in parsed), unit_label, tuple(ignored))
-
-
-def _filter_obis(
-    column: pd.Series, vcode: npt.NDArray[np.uint8], vcolumn: npt.NDArray[np.int64], index: int
-) -> None:
-    """Reject rows of other registers than consumption (1.8.0, or the most common 1.8.x without it)."""
-    codes, uniques = pd.factorize(column.astype(object))
-    parsed = [obis_code(str(u)) for u in uniques]
-    imports = [k for k, p in enumerate(parsed) if p is not None and p[0] == 1 and p[1] == 8]
-    if not imports:
-        return  # no OBIS code for consumption at all: the column means something else
-    totals = [k for k in imports if parsed[k] is not None and parsed[k][2] == 0]  # type: ignore[index]
-    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
-    keep = totals[0] if totals else max(imports, key=lambda k: counts[k])
-    other = (codes != keep) & (vcode == 0)
-    vcode[other] = _V_OTHER_REGISTER
-    vcolumn[other] = index
 
 
 def _looks_like_register(utc_us: npt.NDArray[np.int64], energy: npt.NDArray[np.float64]) -> bool:
@@ -634,115 +484,3 @@ def _intervals(
     starts = other_us if marks == "end" else stamps_us
     ends = stamps_us if marks == "end" else other_us
     return step_s, starts, (ends - starts).astype(np.float64) / US_PER_S
-
-
-def _cell(value: object) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    return str(value).strip()
-
-
-@dataclass(frozen=True, slots=True)
-class _RejectionContext:
-    """Everything needed to say why a row was rejected."""
-
-    times: TimeParse
-    time_cells: list[npt.NDArray[np.object_]]
-    time_spec: TimeSpec
-    frame: pd.DataFrame
-    vcode: npt.NDArray[np.uint8]
-    vcolumn: npt.NDArray[np.int64]
-    energy: npt.NDArray[np.float64]
-    names: tuple[str, ...]
-    layout: CsvLayout
-    tz: str
-    duplicate_of: dict[int, int]
-    previous: dict[int, tuple[int, float]]
-    first_line: int
-    kind: str
-
-    def rejection(self, row: int, raw: str) -> Rejection:
-        """The Rejection of data row ``row`` (0-based) whose line reads ``raw``."""
-        line_no = self.first_line + row
-        time_code = int(self.times.code[row])
-        if self.layout.header_text and raw.strip() == self.layout.header_text:
-            return Rejection(line_no, raw, "repeated header row", "csv.repeated_header")
-        if time_code != T_OK:
-            reason, key = self._time_reason(row, time_code)
-            return Rejection(line_no, raw, reason, key)
-        reason, key = self._value_reason(row, int(self.vcode[row]))
-        return Rejection(line_no, raw, reason, key)
-
-    def _time_reason(self, row: int, code: int) -> tuple[str, str]:
-        stamp = " ".join(_cell(cells[row]) for cells in self.time_cells).strip()
-        if code == T_EMPTY:
-            return "no timestamp", "csv.date_unparseable"
-        if code == T_NONEXISTENT:
-            local = format_local(int(self.times.local_us[row]))
-            return (
-                f"local time {local} does not exist in {self.tz} (the clocks skip this hour when summer "
-                "time starts); not shifted",
-                "csv.nonexistent_local_time",
-            )
-        if code == T_AMBIGUOUS:
-            local = format_local(int(self.times.local_us[row]))
-            why = self.times.notes.get(row, "the file does not say which")
-            return (
-                f"local time {local} occurs twice in {self.tz} (summer time ends) and {why}",
-                "csv.ambiguous_local_time",
-            )
-        if code == T_NO_OFFSET:
-            return (
-                f"timestamp {stamp!r} has no UTC offset while the other rows have one",
-                "csv.date_unparseable",
-            )
-        return (
-            f"timestamp {stamp!r} does not match the date format {self.time_spec.date_format}",
-            "csv.date_unparseable",
-        )
-
-    def _value_reason(self, row: int, code: int) -> tuple[str, str]:
-        column_index = int(self.vcolumn[row])
-        column = self.names[column_index] if column_index >= 0 else ""
-        cell = _cell(self.frame[column_index].iloc[row]) if column_index >= 0 else ""
-        energy = float(self.energy[row])
-        if code == _V_EMPTY:
-            return f"no value in column {column!r}", "csv.empty_value"
-        if code == _V_NAN:
-            return f"value {cell!r} in column {column!r} is not a number", "csv.value_not_a_number"
-        if code == _V_UNIT:
-            return f"unit {cell!r} in column {column!r} is not an energy unit", "csv.unit_not_energy"
-        if code == _V_OTHER_REGISTER:
-            return f"row is register {cell!r}, not the consumption register", "csv.other_register"
-        if code == _V_NEGATIVE:
-            if self.kind == KIND_INTERVAL:
-                return f"negative energy {energy:g} kWh in an interval", "csv.negative_interval"
-            return f"negative meter reading {energy:g} kWh", "csv.negative_register"
-        if code == _V_DUPLICATE:
-            first = self.duplicate_of.get(row, row)
-            first_energy = float(self.energy[first])
-            detail = (
-                "identical value"
-                if first_energy == energy
-                else f"value {energy:g} kWh differs from {first_energy:g} kWh"
-            )
-            stamp = " ".join(_cell(cells[row]) for cells in self.time_cells).strip()
-            return (
-                f"duplicate timestamp {stamp!r}: line {self.first_line + first} has the same time "
-                f"({detail}); the first is kept",
-                "csv.duplicate_timestamp",
-            )
-        other_row, other_value = self.previous.get(row, (row, float("nan")))
-        other_line = self.first_line + other_row
-        if code == _V_SPIKE:
-            return (
-                f"register reading {energy:g} kWh is above the next reading {other_value:g} kWh "
-                f"(line {other_line}), which continues from the one before: a spike",
-                "csv.register_backwards",
-            )
-        if code == _V_BACKWARDS:
-            return (
-                f"register went backwards from {other_value:g} kWh (line {other_line}) to {energy:g} kWh",
-                "csv.register_backwards",
-            )
-        return "row cannot be used", "csv.rejected"
