@@ -416,44 +416,9 @@ def _household_findings(
     for i in np.flatnonzero(reason != ""):
         household_id = plain_value(ids[i])
         subject = f"household:{household_id}"
-        if reason[i] == FINDING_INSUFFICIENT_COVERAGE and use_peer[i]:
+        if reason[i] == FINDING_INSUFFICIENT_COVERAGE:
             findings.append(
-                Finding(
-                    key=FINDING_INSUFFICIENT_COVERAGE,
-                    detail=(
-                        f"Household {household_id} is not ranked: data on {comp_cov[i]:.0%} of the competition "
-                        f"days so far; {rules.min_coverage_fraction:.0%} are needed."
-                    ),
-                    subject=subject,
-                    data={
-                        "baseline_coverage": float(base_cov[i]),
-                        "competition_coverage": float(comp_cov[i]),
-                        "min_coverage": float(rules.min_coverage_fraction),
-                    },
-                )
-            )
-        elif reason[i] == FINDING_INSUFFICIENT_COVERAGE:
-            base_min, comp_min = rules.min_baseline_coverage_fraction, rules.min_coverage_fraction
-            needed = (
-                f"{comp_min:.0%} of each are needed"
-                if base_min == comp_min
-                else f"{base_min:.0%} of the baseline days and {comp_min:.0%} of the competition days are needed"
-            )
-            findings.append(
-                Finding(
-                    key=FINDING_INSUFFICIENT_COVERAGE,
-                    detail=(
-                        f"Household {household_id} is not ranked: data on {base_cov[i]:.0%} of the baseline "
-                        f"days and {comp_cov[i]:.0%} of the competition days so far; {needed}."
-                    ),
-                    subject=subject,
-                    data={
-                        "baseline_coverage": float(base_cov[i]),
-                        "competition_coverage": float(comp_cov[i]),
-                        "min_coverage": float(rules.min_coverage_fraction),
-                        **({"min_baseline_coverage": float(base_min)} if base_min != comp_min else {}),
-                    },
-                )
+                _coverage_finding(household_id, subject, base_cov[i], comp_cov[i], bool(use_peer[i]), rules)
             )
         elif reason[i] == FINDING_PEER_ATTRIBUTES_MISSING:
             findings.append(
@@ -485,3 +450,35 @@ def _household_findings(
                 )
             )
     return findings
+
+
+def _coverage_finding(
+    household_id: object, subject: str, base_cov: float, comp_cov: float, peer: bool, rules: ScoringRules
+) -> Finding:
+    """Why a household is not ranked for lack of data (a peer-benchmarked one has no baseline days)."""
+    base_min, comp_min = rules.min_baseline_coverage_fraction, rules.min_coverage_fraction
+    if peer:
+        seen = f"data on {comp_cov:.0%} of the competition days so far"
+        needed = f"{comp_min:.0%} are needed"
+    else:
+        seen = (
+            f"data on {base_cov:.0%} of the baseline days and {comp_cov:.0%} of the competition days so far"
+        )
+        needed = (
+            f"{comp_min:.0%} of each are needed"
+            if base_min == comp_min
+            else f"{base_min:.0%} of the baseline days and {comp_min:.0%} of the competition days are needed"
+        )
+    data = {
+        "baseline_coverage": float(base_cov),
+        "competition_coverage": float(comp_cov),
+        "min_coverage": float(comp_min),
+    }
+    if not peer and base_min != comp_min:
+        data["min_baseline_coverage"] = float(base_min)
+    return Finding(
+        key=FINDING_INSUFFICIENT_COVERAGE,
+        detail=f"Household {household_id} is not ranked: {seen}; {needed}.",
+        subject=subject,
+        data=data,
+    )
